@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wdsget: receive one content of a WDS multicast namespace, like WDS's
+ * `wdsmcast /Transfer-File`.
+ *
+ *   wdsget [-s SERVER[:PORT]] [-i IFADDR] [-o FILE|-] [options] NAMESPACE CONTENT
+ *
+ * -o FILE writes each block at its offset as it arrives (blocks come in the
+ * server's order, so the file is sparse until complete). -o - writes the
+ * content in order to stdout with bounded memory: only a window of blocks
+ * ahead of what was written is accepted, and the cache-size flow control
+ * paces the rest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "wdsmc/client.h"
+
+#define EXIT_USAGE  2
+#define EXIT_SIGNAL 130
+
+struct wdsget {
+    uv_loop_t *loop;
+    struct wdsmc_client *client;
+    const char *server_text;
+    const char *out_path;
+    int fd;
+    bool to_stdout;
+    bool quiet;
+    bool tty;
+    unsigned timeout_s;
+    uint64_t content_size;
+    uint32_t block_size;
+    uint64_t total_blocks;
+    /* -o -: blocks [next_block, next_block + window) may be held in `ring`. */
+    uint64_t next_block;
+    uint64_t window;
+    size_t cache;
+    uint8_t *ring;
+    uint32_t *ring_len; /* bytes held for each slot, 0 when empty */
+    int write_err;
+    bool interrupted;
+    uint64_t t0_ns;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t progress;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wdsget [-s SERVER[:PORT]] [-i IFADDR] [-o FILE|-] [options] NAMESPACE CONTENT\n"
+            "\n"
+            "Receive CONTENT of the WDS multicast NAMESPACE from SERVER.\n"
+            "\n"
+            "  -s, --server SERVER[:PORT]  WDS server address (IPv6 as [ADDR]:PORT); default\n"
+            "                              $WDSGET_SERVER\n"
+            "  -i, --interface IFADDR      local IPv4 address to receive multicast on\n"
+            "  -o, --output FILE|-         where to write (default: CONTENT in the current\n"
+            "                              directory); - writes in order to stdout\n"
+            "  -c, --cache BYTES           memory the transport may fill ahead of the\n"
+            "                              writer (default 64M; suffixes K, M, G)\n"
+            "  -t, --timeout SECONDS       fail after this long without a packet from the\n"
+            "                              server (default 30)\n"
+            "  -n, --name NAME             client name sent to the server (<= 15 chars)\n"
+            "  -q, --quiet                 no progress output\n"
+            "  -h, --help                  this text\n"
+            "\n"
+            "Exit status: 0 complete, 1 failed, 2 usage error, 130 interrupted.\n");
+}
+
+static int parse_size(const char *s, size_t *ret)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -EINVAL;
+    unsigned long long mult = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        mult = 1ULL << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1ULL << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1ULL << 30;
+        end++;
+        break;
+    default:
+        break;
+    }
+    if (*end || v > SIZE_MAX / mult)
+        return -EINVAL;
+    *ret = (size_t)(v * mult);
+    return 0;
+}
+
+/* "A.B.C.D", "A.B.C.D:PORT", "[V6]", "[V6]:PORT", or a bare IPv6 literal. */
+static int parse_server(const char *s, char *host, size_t hostcap, uint16_t *port)
+{
+    const char *colon;
+    size_t hlen;
+
+    *port = 0;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close)
+            return -EINVAL;
+        hlen = (size_t)(close - s - 1);
+        if (hlen >= hostcap)
+            return -EINVAL;
+        memcpy(host, s + 1, hlen);
+        host[hlen] = '\0';
+        colon = close[1] == ':' ? close + 1 : NULL;
+        if (!colon && close[1])
+            return -EINVAL;
+    } else {
+        colon = strchr(s, ':');
+        if (colon && strchr(colon + 1, ':'))
+            colon = NULL; /* bare IPv6 */
+        hlen = colon ? (size_t)(colon - s) : strlen(s);
+        if (hlen == 0 || hlen >= hostcap)
+            return -EINVAL;
+        memcpy(host, s, hlen);
+        host[hlen] = '\0';
+    }
+    if (colon) {
+        char *end;
+        errno = 0;
+        unsigned long p = strtoul(colon + 1, &end, 10);
+        if (errno || *end || p == 0 || p > 65535)
+            return -EINVAL;
+        *port = (uint16_t)p;
+    }
+    return 0;
+}
+
+static double elapsed_s(const struct wdsget *g)
+{
+    return (double)(uv_hrtime() - g->t0_ns) / 1e9;
+}
+
+static void human(double bytes, char *buf, size_t cap)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (bytes >= 1024 && i < 4) {
+        bytes /= 1024;
+        i++;
+    }
+    snprintf(buf, cap, "%.1f %s", bytes, unit[i]);
+}
+
+static void draw_progress(struct wdsget *g, bool final)
+{
+    struct wdsmc_client_status st;
+    char got[32], total[32], rate[32];
+
+    wdsmc_client_status(g->client, &st);
+    human((double)st.bytes_received, got, sizeof(got));
+    human((double)st.content_size, total, sizeof(total));
+    double avg = st.bytes_received / (elapsed_s(g) > 0 ? elapsed_s(g) : 1);
+    human(final ? avg : st.rate, rate, sizeof(rate));
+    if (g->tty && !final) {
+        char bar[31];
+        unsigned fill = st.percent * 30 / 100;
+        memset(bar, '#', fill);
+        memset(bar + fill, '.', 30 - fill);
+        bar[30] = '\0';
+        double left = st.rate > 0 ? (double)(st.content_size - st.bytes_received) / st.rate : -1;
+        char eta[32] = "--:--";
+        if (left >= 0 && left < 360000)
+            snprintf(eta, sizeof(eta), "%02d:%02d", (int)left / 60, (int)left % 60);
+        fprintf(stderr, "\r[%s] %3u%%  %s / %s  %s/s  ETA %s%s ", bar, st.percent, got, total, rate,
+                eta, st.master ? "  master" : "");
+    } else if (final) {
+        if (g->tty)
+            fprintf(stderr, "\r\033[K");
+        fprintf(stderr,
+                "wdsget: %s of %s in %.1f s (%s/s average), session %" PRIu32 ", loss %.2f%%\n",
+                got, total, elapsed_s(g), rate, st.session_id, st.loss_rate * 100);
+    }
+}
+
+static void on_progress(uv_timer_t *t)
+{
+    struct wdsget *g = t->data;
+    if (g->tty && !g->quiet)
+        draw_progress(g, false);
+}
+
+static void on_start(void *ctx, uint64_t content_size, uint32_t block_size)
+{
+    struct wdsget *g = ctx;
+
+    g->content_size = content_size;
+    g->block_size = block_size;
+    g->total_blocks = block_size ? (content_size + block_size - 1) / block_size : 0;
+    if (!g->to_stdout) {
+        /* Size the file up front: a full disk shows now, not at 90%. */
+        if (ftruncate(g->fd, (off_t)content_size) < 0) {
+            g->write_err = errno;
+            wdsmc_client_cancel(g->client);
+        }
+        return;
+    }
+    /* Hold at most `cache` bytes ahead of the writer, and at least 16 blocks
+     * so a reordered burst does not stall. */
+    g->window = g->cache / block_size > 16 ? g->cache / block_size : 16;
+    g->ring = malloc((size_t)g->window * block_size);
+    g->ring_len = calloc((size_t)g->window, sizeof(*g->ring_len));
+    if (!g->ring || !g->ring_len) {
+        g->write_err = ENOMEM;
+        wdsmc_client_cancel(g->client);
+        return;
+    }
+    wdsmc_client_set_window(g->client, 0, g->window);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* -o -: write every block that is now contiguous with what was written, and
+ * slide the window past it. */
+static void drain(struct wdsget *g)
+{
+    size_t freed = 0;
+
+    while (g->next_block < g->total_blocks) {
+        size_t slot = (size_t)(g->next_block % g->window);
+        if (g->ring_len[slot] == 0)
+            break;
+        int err = write_all(STDOUT_FILENO, g->ring + slot * g->block_size, g->ring_len[slot]);
+        if (err < 0) {
+            g->write_err = -err;
+            wdsmc_client_cancel(g->client);
+            return;
+        }
+        freed += g->ring_len[slot];
+        g->ring_len[slot] = 0;
+        g->next_block++;
+    }
+    if (freed) {
+        wdsmc_client_set_window(g->client, g->next_block, g->window);
+        wdsmc_client_complete_receive(g->client, freed);
+    }
+}
+
+static void on_receive(void *ctx, const void *buf, size_t len, uint64_t offset)
+{
+    struct wdsget *g = ctx;
+
+    if (g->write_err)
+        return;
+    if (!g->to_stdout) {
+        ssize_t w = pwrite(g->fd, buf, len, (off_t)offset);
+        if (w != (ssize_t)len) {
+            g->write_err = w < 0 ? errno : ENOSPC;
+            wdsmc_client_cancel(g->client);
+            return;
+        }
+        wdsmc_client_complete_receive(g->client, len);
+        return;
+    }
+    uint64_t block = offset / g->block_size;
+    if (block < g->next_block || block >= g->next_block + g->window) {
+        /* The window keeps these out; should one slip through, do not hold it. */
+        wdsmc_client_complete_receive(g->client, len);
+        return;
+    }
+    size_t slot = (size_t)(block % g->window);
+    memcpy(g->ring + slot * g->block_size, buf, len);
+    g->ring_len[slot] = (uint32_t)len;
+    drain(g);
+}
+
+static void on_complete(void *ctx, int err)
+{
+    struct wdsget *g = ctx;
+    (void)err;
+    uv_timer_stop(&g->progress);
+    uv_signal_stop(&g->sigint);
+    uv_signal_stop(&g->sigterm);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct wdsget *g = s->data;
+    (void)signum;
+    g->interrupted = true;
+    wdsmc_client_cancel(g->client);
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    (void)h;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+            {"server", required_argument, NULL, 's'},
+            {"interface", required_argument, NULL, 'i'},
+            {"output", required_argument, NULL, 'o'},
+            {"cache", required_argument, NULL, 'c'},
+            {"timeout", required_argument, NULL, 't'},
+            {"name", required_argument, NULL, 'n'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    struct wdsget g = {.fd = -1, .timeout_s = 30};
+    struct wdsmc_client_request req = {0};
+    const char *server = getenv("WDSGET_SERVER");
+    size_t cache = 64u << 20;
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "s:i:o:c:t:n:qh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            server = optarg;
+            break;
+        case 'i':
+            req.interface = optarg;
+            break;
+        case 'o':
+            g.out_path = optarg;
+            break;
+        case 'c':
+            if (parse_size(optarg, &cache) < 0 || cache < 65536) {
+                fprintf(stderr, "wdsget: bad cache size '%s' (at least 64K)\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 't': {
+            char *end;
+            errno = 0;
+            unsigned long t = strtoul(optarg, &end, 10);
+            if (errno || *end || t == 0 || t > 86400) {
+                fprintf(stderr, "wdsget: bad timeout '%s' (1..86400 seconds)\n", optarg);
+                return EXIT_USAGE;
+            }
+            g.timeout_s = (unsigned)t;
+            break;
+        }
+        case 'n':
+            req.client_name = optarg;
+            break;
+        case 'q':
+            g.quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!server) {
+        fprintf(stderr, "wdsget: no server given (use -s SERVER or set WDSGET_SERVER)\n");
+        return EXIT_USAGE;
+    }
+    char host[256];
+    if (parse_server(server, host, sizeof(host), &req.port) < 0) {
+        fprintf(stderr, "wdsget: bad server '%s' (expected ADDR, ADDR:PORT or [V6ADDR]:PORT)\n",
+                server);
+        return EXIT_USAGE;
+    }
+    g.server_text = server;
+    req.server = host;
+    req.ns = argv[optind];
+    req.content = argv[optind + 1];
+    req.cache_size = cache;
+    req.inactivity_timeout = g.timeout_s * 1000;
+
+    if (!g.out_path) {
+        const char *slash = strrchr(req.content, '/');
+        g.out_path = slash ? slash + 1 : req.content;
+        if (!*g.out_path || !strcmp(g.out_path, ".") || !strcmp(g.out_path, "..")) {
+            fprintf(stderr, "wdsget: cannot name the output after '%s'; use -o FILE\n",
+                    req.content);
+            return EXIT_USAGE;
+        }
+    }
+    g.to_stdout = strcmp(g.out_path, "-") == 0;
+    g.tty = isatty(STDERR_FILENO) && !g.quiet;
+    g.cache = cache;
+    if (g.to_stdout) {
+        g.fd = STDOUT_FILENO;
+    } else {
+        g.fd = open(g.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (g.fd < 0) {
+            fprintf(stderr, "wdsget: %s: %s\n", g.out_path, strerror(errno));
+            return 1;
+        }
+    }
+
+    g.loop = uv_default_loop();
+    struct wdsmc_client_callbacks cbs = {
+            .ctx = &g, .start = on_start, .receive = on_receive, .complete = on_complete};
+    int err = wdsmc_client_new(g.loop, &req, &cbs, &g.client);
+    if (err < 0) {
+        fprintf(stderr, "wdsget: %s\n", wdsmc_strerror(err));
+        return err == -EINVAL ? EXIT_USAGE : 1;
+    }
+    uv_signal_init(g.loop, &g.sigint);
+    uv_signal_init(g.loop, &g.sigterm);
+    g.sigint.data = g.sigterm.data = &g;
+    uv_signal_start(&g.sigint, on_signal, SIGINT);
+    uv_signal_start(&g.sigterm, on_signal, SIGTERM);
+    uv_timer_init(g.loop, &g.progress);
+    g.progress.data = &g;
+    uv_timer_start(&g.progress, on_progress, 250, 250);
+    g.t0_ns = uv_hrtime();
+
+    err = wdsmc_client_start(g.client);
+    if (err == 0)
+        err = wdsmc_client_wait(g.client);
+    else
+        wdsmc_client_close(g.client), g.client = NULL;
+
+    int status = 0;
+    if (err == 0 && !g.to_stdout && (fsync(g.fd) < 0 || close(g.fd) < 0))
+        g.write_err = errno, err = -EIO;
+    if (g.interrupted) {
+        fprintf(stderr, "%swdsget: interrupted; left the session\n", g.tty ? "\r\033[K" : "");
+        status = EXIT_SIGNAL;
+    } else if (g.write_err) {
+        fprintf(stderr, "%swdsget: %s: %s\n", g.tty ? "\r\033[K" : "", g.out_path,
+                strerror(g.write_err));
+        status = 1;
+    } else if (err == -ETIMEDOUT) {
+        fprintf(stderr, "%swdsget: timed out: no packets from %s for %u s\n",
+                g.tty ? "\r\033[K" : "", g.server_text, g.timeout_s);
+        status = 1;
+    } else if (err < 0) {
+        fprintf(stderr, "%swdsget: %s: %s\n", g.tty ? "\r\033[K" : "", req.content,
+                wdsmc_strerror(err));
+        status = 1;
+    } else if (!g.quiet) {
+        draw_progress(&g, true);
+    }
+
+    if (g.client)
+        wdsmc_client_close(g.client);
+    uv_close((uv_handle_t *)&g.sigint, close_cb);
+    uv_close((uv_handle_t *)&g.sigterm, close_cb);
+    uv_close((uv_handle_t *)&g.progress, close_cb);
+    uv_run(g.loop, UV_RUN_DEFAULT);
+    uv_loop_close(g.loop);
+    free(g.ring);
+    free(g.ring_len);
+    return status;
+}

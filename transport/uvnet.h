@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UDP sockets for the WDS multicast protocols over libuv (internal). With the
+ * session glue, the only code that includes uv.h.
+ *
+ * DESIGN.md decision 21: a client has an ephemeral unicast socket (JOIN, ACK,
+ * NACK... to the server) and a socket bound to group:port and joined to the
+ * group, shared between receivers on one host with SO_REUSEADDR. The server
+ * sends to the group from its session socket, with an explicit interface and
+ * TTL (TTL 0 keeps loopback tests off the wire).
+ */
+#ifndef WDSMC_UVNET_H
+#define WDSMC_UVNET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "wdsmc/codec.h"
+
+/* Socket buffer size we ask for (the kernel may clamp it; as root we force it
+ * past rmem_max), so a burst at loopback speed is not dropped while the loop
+ * is busy elsewhere. */
+#define WDSMC_UVNET_SOCKBUF (8 << 20)
+
+/* Receive buffer for recvmmsg: libuv splits it in 64 KiB slots. */
+#define WDSMC_UVNET_RECVBUF (32 * 65536)
+
+/* An endpoint as a sockaddr (IPv4 or IPv6). */
+int wdsmc_uvnet_sockaddr(const struct wdsmc_addr *ip, uint16_t port, struct sockaddr_storage *ret);
+
+/* The wire form of a sockaddr; -EAFNOSUPPORT for other families. */
+int wdsmc_uvnet_from_sockaddr(const struct sockaddr *sa, struct wdsmc_addr *ret_ip,
+                              uint16_t *ret_port);
+
+/* Parse "A.B.C.D" or an IPv6 literal into the wire form. -EINVAL if neither. */
+int wdsmc_uvnet_parse_ip(const char *s, struct wdsmc_addr *ret);
+
+/* Whether the two address+port pairs are the same endpoint. */
+bool wdsmc_uvnet_same(const struct sockaddr *a, const struct sockaddr *b);
+
+/*
+ * Initialize h on loop as a UDP handle of `family` (AF_INET or AF_INET6) with
+ * recvmmsg enabled. Returns 0 or a negative errno; on failure h is not a
+ * handle (free it directly); on success it must be closed with uv_close().
+ */
+int wdsmc_uvnet_udp_init(uv_loop_t *loop, uv_udp_t *h, int family);
+
+/*
+ * Bind an initialized h to addr (port 0: ephemeral) and enlarge its socket
+ * buffers; with `reuse`, SO_REUSEADDR, so several receivers on one host can
+ * bind the same group:port. Returns 0 or a negative errno; h stays open
+ * either way (the caller closes it).
+ */
+int wdsmc_uvnet_bind(uv_udp_t *h, const struct sockaddr *addr, bool reuse);
+
+/* Join `group` on the interface with address `iface` (NULL: the kernel's
+ * choice). Returns 0 or a negative errno. */
+int wdsmc_uvnet_join(uv_udp_t *h, const char *group, const char *iface);
+
+/* Set the interface multicast is sent from (NULL: kernel's choice), the TTL,
+ * and whether our own multicast comes back to this host (needed for
+ * receivers on the same host). Returns 0 or a negative errno. */
+int wdsmc_uvnet_mcast_opts(uv_udp_t *h, const char *iface, int ttl, bool loop);
+
+/* Send one datagram now, without queueing: 0, or a negative errno
+ * (-EAGAIN when the socket buffer is full: the caller treats it as loss,
+ * which the protocols repair). */
+int wdsmc_uvnet_send(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf, size_t len);
+
+/* The local address the kernel would use to reach `server` (a connected UDP
+ * socket's name; nothing is sent). 0 or a negative errno. */
+int wdsmc_uvnet_local_ip_for(const struct sockaddr *server, struct wdsmc_addr *ret);
+
+/* The MAC address of the interface that holds `ip`; all zeros (and 0) when
+ * it has none (loopback). -ENODEV when no interface holds `ip`. */
+int wdsmc_uvnet_mac_for_ip(const struct wdsmc_addr *ip, uint8_t ret_mac[6]);
+#endif /* WDSMC_UVNET_H */
