@@ -405,6 +405,9 @@ int main(int argc, char **argv)
     req.content = argv[optind + 1];
     req.cache_size = cache;
     req.inactivity_timeout = g.timeout_s * 1000;
+    /* Like Windows clients (MS-WDSMT 2.2.5.1, <3>), accept being moved to a
+     * slower stream rather than being dropped when we fall behind. */
+    req.multistream = true;
 
     if (!g.out_path) {
         const char *slash = strrchr(req.content, '/');

@@ -73,7 +73,8 @@ struct wdsmc_namespace_config {
     int ttl;              /* multicast TTL; -1: 1 */
     enum wdsmc_slow_policy slow_policy;
     uint64_t min_rate;    /* bytes/s below which a client counts as slow */
-    uint64_t demote_rate; /* multistream: rate cap of the lower session */
+    uint64_t demote_rate; /* multistream: rate cap of the lower session;
+                             must be > 0 with WDSMC_SLOW_MULTISTREAM */
 };
 
 /* Fill a namespace config with the defaults above. */
@@ -134,8 +135,29 @@ int wdsmc_server_add_namespace(struct wdsmc_server *s, const char *name,
 int wdsmc_server_add_content(struct wdsmc_server *s, const char *ns, const char *name,
                              const char *path);
 
-/* Bind the MS-WDSMSI port and start answering. 0 or a negative errno. */
+/* Bind the MS-WDSMSI port and start answering. 0 or a negative errno
+ * (-EADDRINUSE...). After a failure wdsmc_server_free() may be called at
+ * once, except for failures after the socket was bound (rare: -EEXIST from
+ * libuv), where a libuv handle is closing: call wdsmc_server_shutdown() and
+ * free from its `done`, which is always safe. */
 int wdsmc_server_start(struct wdsmc_server *s);
+
+struct wdsmc_msi_request;
+struct wdsmc_msi_reply;
+
+/*
+ * Answer one session-initiation request without MS-WDSMSI/UDP (for another
+ * initiation path, such as MS-WDSC's WDSMC_OP_INITIATE, or with
+ * msi_disabled): find the live session of (req->ns, req->content) or create
+ * one, exactly as a UDP request would. Both structs are those of
+ * wdsmc/codec.h; `req` is borrowed, *ret_reply is written only on success.
+ * Returns 0, or the Win32 error an MS-WDSMSI ERROR would carry: 1168 unknown
+ * namespace, 2 unknown content (decision 4), 21 not started or shutting
+ * down, 170 no session or port left, 5 the file cannot be opened, 31 other.
+ * Requires wdsmc_server_start().
+ */
+uint32_t wdsmc_server_request(struct wdsmc_server *s, const struct wdsmc_msi_request *req,
+                              struct wdsmc_msi_reply *ret_reply);
 
 /* Copy up to `cap` session descriptions; returns the number of sessions
  * (which may exceed cap). */
@@ -156,11 +178,14 @@ int wdsmc_server_kick(struct wdsmc_server *s, uint32_t session_id, uint32_t clie
  * gone and a later request for the content gets a new session. -ENOENT. */
 int wdsmc_server_terminate(struct wdsmc_server *s, uint32_t session_id);
 
-/* Start a Scheduled-Cast namespace's sessions now. -ENOENT. */
+/* Start a Scheduled-Cast namespace's sessions now. When it has none, the
+ * next session of the namespace starts as soon as it is created. -ENOENT. */
 int wdsmc_server_start_namespace(struct wdsmc_server *s, const char *ns);
 
 /* Terminate every session and stop answering; `done` runs once everything
- * has closed (clients kicked or timed out). */
+ * has closed (clients kicked or timed out), from the loop, never from inside
+ * this call -- except when the engine was never started, where nothing is
+ * open and `done` runs at once. */
 void wdsmc_server_shutdown(struct wdsmc_server *s, void (*done)(void *ctx), void *ctx);
 
 /* Free the engine. Call after shutdown's `done` (or before start). NULL ok. */
