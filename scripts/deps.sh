@@ -6,9 +6,10 @@ set -eu
 PKGS="
   gcc libc6-dev pkg-config meson ninja-build python3
   clang lld libclang-rt-14-dev clang-format
-  libuv1-dev libfuse3-dev fuse3 libcmocka-dev libinih-dev libssl-dev
+  libuv1-dev libfuse3-dev fuse3 libcmocka-dev libinih-dev libjson-c-dev libssl-dev
   scdoc iproute2 nftables kmod
   udpcast wimtools
+  nettle-dev
 "
 
 missing=""

@@ -68,6 +68,7 @@ struct wdsmc_client {
 
     /* Flow-control bookkeeping around the receive callback (see on_block). */
     bool in_receive;
+    bool rejected; /* wdsmc_client_reject() during this receive call */
     size_t receive_len;
     size_t completed_in_receive;
     uint64_t cache_held;
@@ -144,14 +145,27 @@ static size_t on_block(void *ctx, uint64_t block, uint64_t offset, const uint8_t
 
     if (c->state == WDSMC_CLIENT_DONE || c->state == WDSMC_CLIENT_LEAVING)
         return WDSMC_MA_BLOCK_REJECT;
-    c->bytes_received += len;
-    update_rate(c, now_ms());
 
     c->in_receive = true;
+    c->rejected = false;
     c->receive_len = len;
     c->completed_in_receive = 0;
     c->cbs.receive(c->cbs.ctx, data, len, offset);
     c->in_receive = false;
+    if (c->rejected) {
+        /* Refused: not received, not held. Anything the application
+         * completed meanwhile was from earlier blocks. */
+        if (c->completed_in_receive && c->mt) {
+            uint64_t done = c->completed_in_receive;
+            if (done > c->cache_held)
+                done = c->cache_held;
+            c->cache_held -= done;
+            wdsmc_mt_client_cache_done(c->mt, done, now_ms());
+        }
+        return WDSMC_MA_BLOCK_REJECT;
+    }
+    c->bytes_received += len;
+    update_rate(c, now_ms());
 
     size_t done = c->completed_in_receive;
     size_t netted = done < len ? done : len;
@@ -633,6 +647,12 @@ void wdsmc_client_complete_receive(struct wdsmc_client *c, size_t bytes)
         wdsmc_mt_client_cache_done(c->mt, bytes, now_ms());
         rearm(c);
     }
+}
+
+void wdsmc_client_reject(struct wdsmc_client *c)
+{
+    if (c->in_receive)
+        c->rejected = true;
 }
 
 void wdsmc_client_cancel(struct wdsmc_client *c)

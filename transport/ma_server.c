@@ -97,7 +97,9 @@ static void ma_fail(struct wdsmc_ma_server *ma, int err)
 }
 
 /* MS-WDSMA 3.1.5.1 Query State: forget the reports, send an SRVCIR through the
- * POLL Trigger and arm the Query Timer with the PollBackOff it returns. */
+ * POLL Trigger and arm the Query Timer with the PollBackOff it returns (which
+ * from MS-WDSMT includes the clients' round trip, decision 44: until then a
+ * POLLACK of this round is kept). */
 static int ma_start_round(struct wdsmc_ma_server *ma, uint64_t now)
 {
     struct wdsmc_ma_pkt pkt = {.opcode = WDSMC_MA_SRVCIR};
@@ -294,6 +296,16 @@ void wdsmc_ma_server_timeout(struct wdsmc_ma_server *ma, uint64_t now)
     ma->st.data_rounds++;
     if (ma->cb.data_ready)
         ma->cb.data_ready(ma->cb.ctx, now);
+}
+
+void wdsmc_ma_server_end_query(struct wdsmc_ma_server *ma, uint64_t now)
+{
+    /* Every client that can answer has answered: waiting out the Query Timer
+     * would only delay the data (MS-WDSMA 3.1.6.1 runs the same merge). */
+    if (ma->state != WDSMC_MA_SERVER_QUERY || ma->nreports == 0)
+        return;
+    ma->query_at = now;
+    wdsmc_ma_server_timeout(ma, now);
 }
 
 bool wdsmc_ma_server_pull_data(struct wdsmc_ma_server *ma, uint64_t *ret_token)

@@ -57,7 +57,9 @@ struct wdsmc_ma_server_callbacks {
     void *ctx;
     /* MS-WDSMA 3.1.5.1: the POLL Trigger. Send `app` (an SRVCIR, borrowed for
      * the call) in a POLL; return the PollBackOff in ms (>= 0) that arms the
-     * Query Timer, or a negative error, which ends this server (state DONE). */
+     * Query Timer, or a negative error, which ends this server (state DONE).
+     * wdsmc_mt_server_poll returns PollBackOff plus the clients' round trip
+     * (doc/decisions.md 44): the reports must have time to arrive. */
     int (*poll)(void *ctx, const uint8_t *app, size_t len, uint64_t now);
     /* Read exactly `len` bytes of the content at `offset` into buf. Return the
      * number of bytes read or a negative errno. A short read or an error makes
@@ -171,6 +173,14 @@ void wdsmc_ma_server_terminate(struct wdsmc_ma_server *ma, int err);
  * ranges, or at once a new round when the merge is empty.
  */
 void wdsmc_ma_server_timeout(struct wdsmc_ma_server *ma, uint64_t now);
+
+/*
+ * End the current query round now, as if the Query Timer had expired, when
+ * the caller knows no further CNTCIR can come (every active client of the
+ * session has reported). Does nothing outside QueryState or without a
+ * report. A reading of MS-WDSMA 3.1.6.1, see doc/decisions.md.
+ */
+void wdsmc_ma_server_end_query(struct wdsmc_ma_server *ma, uint64_t now);
 
 /* The time (ms) at which wdsmc_ma_server_timeout() must next be called, or
  * UINT64_MAX when no timer runs. */

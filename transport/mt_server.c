@@ -31,8 +31,15 @@
  *    and by ClientDeadTimeout (the spec removes demoted clients from nowhere).
  *  - Client Cleanup runs per client at LastUpdate + ClientDeadTimeout rather
  *    than as one recurring timer, which only makes it more punctual.
+ *  - doc/decisions.md 41-46: a pending client becomes active on any packet
+ *    from its endpoint (mt_sender, mt_on_qcr); its pending entry outlives the
+ *    JOINACK retries (mt_client_timers); a ClientId on no list gets a unicast
+ *    KICK (mt_kick_stray); the QCC and POLL timers leave room for the RTT
+ *    (mt_rtt_allowance); a QCR answering the previous QCC still counts
+ *    (mt_on_qcr); unanswered InState QCCs back off (mt_send_qcc_instate).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +75,13 @@ struct mt_client {
 
 /* An entry of the Data Packet List (3.1.1.3). Its ODATASeqNo is implied by
  * its position: the list always holds consecutive sequence numbers. */
+/* Decision 43: when a KICK last went to an endpoint for an unknown ClientId. */
+struct mt_stray {
+    struct wdsmc_endpoint ep;
+    uint64_t at;
+    bool used;
+};
+
 struct dp_entry {
     uint64_t token;
     uint64_t created;   /* CreationTime */
@@ -117,9 +131,12 @@ struct wdsmc_mt_server {
     bool sent_since_empty; /* ODATA went out since the last Data Empty */
     bool in_flush;
 
-    /* 3.1.1.5 QCC State Configuration */
+    /* 3.1.1.5 QCC State Configuration. wait_time is the clients' reply
+     * window (QCRBackOff) without the RTT allowance (decision 44). */
     uint64_t next_qcc_seq;
     uint32_t wait_time;
+
+    struct mt_stray strays[WDSMC_MT_SERVER_STRAY_KICK_SLOTS];
 
     /* Timers (absolute ms, UINT64_MAX when disabled). qcc_at is the InState
      * QCC Timer in QCCState and the OutState one in DataState. */
@@ -198,6 +215,29 @@ static uint32_t mt_max_active_rtt(const struct wdsmc_mt_server *s)
     return rtt;
 }
 
+/*
+ * Decision 44: how long past a reply window the server waits for the replies,
+ * for the QCC (InState QCC Timer) and POLL (Query Timer) rounds: the largest
+ * RTT among active clients, and a quarter of it for its variation. A client
+ * answering at the very end of QCRBackOff or BackOff is then still in time.
+ * Zero when every RTT is zero, so a LAN's timers are the spec's.
+ */
+static uint64_t mt_rtt_allowance(const struct wdsmc_mt_server *s)
+{
+    uint64_t rtt = mt_max_active_rtt(s);
+
+    return rtt + rtt / 4;
+}
+
+/* A pending client's next deadline: its next JOINACK while retries remain,
+ * afterwards its removal ClientDeadTimeout after LastUpdate (decision 42). */
+static uint64_t mt_pending_deadline(const struct wdsmc_mt_server *s, const struct mt_client *c)
+{
+    if (c->join_ack_count < s->p.max_join_ack_sends)
+        return c->join_ack_at;
+    return c->last_update + s->p.client_dead_timeout + 1;
+}
+
 /* The earliest JoinAck Timer or Client Cleanup deadline of any client. It is
  * recomputed when a client is added, removed or changes list; a QCR only moves
  * a deadline later, so between recomputations the value errs early, never
@@ -210,7 +250,7 @@ static void mt_recompute_client_timer(struct wdsmc_mt_server *s)
         const struct mt_client *c = &s->clients[i];
 
         if (c->state == WDSMC_MT_SC_PENDING)
-            next = min_u64(next, c->join_ack_at);
+            next = min_u64(next, mt_pending_deadline(s, c));
         else
             next = min_u64(next, c->last_update + s->p.client_dead_timeout + 1);
     }
@@ -354,6 +394,51 @@ static void mt_send_kicks(struct wdsmc_mt_server *s, uint64_t now)
                 s->st.kick_packets++;
             n = 0;
         }
+    }
+}
+
+/*
+ * Decision 43: a QCR, NACK, POLLACK or ACK names a ClientId on no list. Its
+ * sender cannot recover by itself (it is in RegularState and never JOINs
+ * again), so a KICK with reason FAIL naming that ClientId goes back to the
+ * datagram's source, unicast (3.1.5.6.1 multicasts KICKs of listed clients;
+ * this one concerns a single endpoint). At most one per endpoint per
+ * STRAY_KICK_INTERVAL; with every slot of the table used within the interval
+ * nothing is sent, so a flood of forged ids costs a bounded rate of KICKs.
+ */
+static void mt_kick_stray(struct wdsmc_mt_server *s, uint32_t id, const struct wdsmc_endpoint *from,
+                          uint64_t now)
+{
+    struct wdsmc_mt_kick_entry e = {.client_id = id, .reason = WDSMC_KICK_FAIL};
+    struct mt_stray *slot = NULL;
+    struct wdsmc_mt_pkt pkt;
+    ssize_t n;
+
+    if (id == 0) /* 0 is never assigned (decision 9): nobody to tell */
+        return;
+    for (uint32_t i = 0; i < WDSMC_MT_SERVER_STRAY_KICK_SLOTS; i++) {
+        struct mt_stray *t = &s->strays[i];
+
+        if (t->used && ep_equal(&t->ep, from)) {
+            if (now < t->at + WDSMC_MT_SERVER_STRAY_KICK_INTERVAL)
+                return;
+            slot = t;
+            break;
+        }
+        if (!slot && (!t->used || now >= t->at + WDSMC_MT_SERVER_STRAY_KICK_INTERVAL))
+            slot = t;
+    }
+    if (!slot)
+        return;
+    *slot = (struct mt_stray){.ep = *from, .at = now, .used = true};
+    mt_pkt_init(s, &pkt, WDSMC_MT_KICK, now);
+    pkt.u.kick.count = 1;
+    pkt.u.kick.entries = &e;
+    n = mt_encode(s, &pkt);
+    if (n > 0) {
+        s->cb.send_ucast(s->cb.ctx, from, s->tx, (size_t)n);
+        s->st.kick_packets++;
+        s->st.stray_kicks++;
     }
 }
 
@@ -582,8 +667,21 @@ out:
 /* States                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* MS-WDSMT 3.1.5.7.3 */
-static void mt_send_qcc_instate(struct wdsmc_mt_server *s, uint64_t now)
+/*
+ * MS-WDSMT 3.1.5.7.3. `retry`: the previous QCC of this QCCState got no QCR.
+ *
+ * Decision 44: QCRBackOff is WaitTime alone (1 ms per active client, or the
+ * doubling below), and the InState QCC Timer is WaitTime plus the RTT
+ * allowance. Read literally (max RTT added to WaitTime, used for both) a
+ * client drawing its delay near the end of QCRBackOff replies after the timer.
+ *
+ * Decision 46: after a round without any QCR, WaitTime doubles up to
+ * NoClientQCCInterval (never below 1 ms per active client) even when the
+ * Active Client List is not empty, as it does when the list is empty: a list
+ * holding only clients that went silent (their LEAVE lost) would otherwise
+ * get a QCC every N + RTT ms until ClientDeadTimeout.
+ */
+static void mt_send_qcc_instate(struct wdsmc_mt_server *s, bool retry, uint64_t now)
 {
     struct wdsmc_mt_pkt pkt;
     uint32_t active = 0;
@@ -595,11 +693,15 @@ static void mt_send_qcc_instate(struct wdsmc_mt_server *s, uint64_t now)
             active++;
         }
     }
-    if (active)
-        wait = active;
-    else
-        wait = min_u64(2 * (uint64_t)s->wait_time, s->p.no_client_qcc_interval);
-    wait += mt_max_active_rtt(s);
+    wait = active;
+    if (!active || retry) {
+        uint64_t doubled = min_u64(2 * (uint64_t)s->wait_time, s->p.no_client_qcc_interval);
+
+        if (doubled > wait)
+            wait = doubled;
+    }
+    if (wait < 1)
+        wait = 1;
     if (wait > UINT16_MAX)
         wait = UINT16_MAX; /* it travels as QCRBackOff */
     s->wait_time = (uint32_t)wait;
@@ -609,7 +711,7 @@ static void mt_send_qcc_instate(struct wdsmc_mt_server *s, uint64_t now)
     pkt.u.qcc.qcr_backoff = (uint16_t)wait;
     if (mt_send_mcast(s, &pkt) > 0)
         s->st.qcc_packets++;
-    s->qcc_at = now + wait;
+    s->qcc_at = now + wait + mt_rtt_allowance(s);
 }
 
 /* MS-WDSMT 3.1.5.7.1, after leaving DataState (3.1.5.9.2) if we were in it. */
@@ -618,7 +720,7 @@ static void mt_enter_qcc(struct wdsmc_mt_server *s, uint64_t now)
     s->state = WDSMC_MT_SERVER_QCC;
     s->spm_at = s->cleanup_at = s->rate_at = UINT64_MAX;
     s->wait_time = 1;
-    mt_send_qcc_instate(s, now);
+    mt_send_qcc_instate(s, false, now);
 }
 
 /* MS-WDSMT 3.1.5.9.1 */
@@ -739,37 +841,95 @@ static void mt_qcr_rtt(struct mt_client *c, const struct wdsmc_mt_qcr *q, uint64
     c->rtt = (uint32_t)min_u64(now - spent, UINT16_MAX);
 }
 
+/* MS-WDSMT 3.1.5.2.3: move a pending client to the Active Client List, then
+ * client_joined and the Status Trigger with `app`. */
+static void mt_activate(struct wdsmc_mt_server *s, struct mt_client *c, const uint8_t *app,
+                        size_t len, uint64_t now)
+{
+    uint32_t id = c->id;
+
+    c->state = WDSMC_MT_SC_ACTIVE;
+    c->last_update = now;
+    mt_recompute_client_timer(s);
+    /* Decision 8: the first QCR starts the session. The state changes before
+     * the callbacks, so a POLL sent from inside them goes out. */
+    if (s->state == WDSMC_MT_SERVER_PRESTART)
+        mt_enter_qcc(s, now);
+    if (s->cb.client_joined)
+        s->cb.client_joined(s->cb.ctx, id, 0);
+    if (s->cb.status && s->state != WDSMC_MT_SERVER_DONE)
+        s->cb.status(s->cb.ctx, id, app, len, now);
+}
+
+/*
+ * Who sent a NACK, POLLACK or ACK naming `id` from `from`. A ClientId on no
+ * list gets a KICK (decision 43). A pending client sending from its own
+ * endpoint received its JOINACK, so it becomes active (decision 41, 3.1.6.1:
+ * the QCR that would have activated it may be lost for good, and in
+ * RegularState it never JOINs again); the packet is then processed normally.
+ * Returns the client, or NULL with *err set.
+ */
+static struct mt_client *mt_sender(struct wdsmc_mt_server *s, uint32_t id,
+                                   const struct wdsmc_endpoint *from, uint64_t now, int *err)
+{
+    struct mt_client *c = mt_find(s, id);
+
+    *err = -ENOENT;
+    if (!c) {
+        mt_kick_stray(s, id, from, now);
+        return NULL;
+    }
+    if (c->state != WDSMC_MT_SC_PENDING)
+        return c;
+    if (!ep_equal(&c->ep, from))
+        return NULL;
+    mt_activate(s, c, NULL, 0, now);
+    if (s->state == WDSMC_MT_SERVER_DONE) {
+        *err = -ESHUTDOWN;
+        return NULL;
+    }
+    /* The callbacks may have kicked it, which moves no entry; find it again
+     * all the same. */
+    return mt_find(s, id);
+}
+
 /* MS-WDSMT 3.1.5.8, 3.1.5.2.3 */
-static int mt_on_qcr(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt, uint64_t now)
+static int mt_on_qcr(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
+                     const struct wdsmc_endpoint *from, uint64_t now)
 {
     const struct wdsmc_mt_qcr *q = &pkt->u.qcr;
     struct mt_client *c = mt_find(s, q->client_id);
     uint32_t id = q->client_id;
 
-    if (q->qcc_seq == 0 && c && c->state == WDSMC_MT_SC_PENDING) {
-        c->state = WDSMC_MT_SC_ACTIVE;
+    if (!c) {
+        mt_kick_stray(s, id, from, now); /* decision 43 */
+        return -ENOENT;
+    }
+    /* 3.1.5.8 sends a QCR with QCCSeqNo 0 from a pending client to 3.1.5.2.3.
+     * Decision 41: one with any QCCSeqNo does the same when it comes from the
+     * client's endpoint (the client answered a QCC, so it has its JOINACK;
+     * its answer to the JOINACK was lost). RTT is measured when ServerTime
+     * allows (decision 10), whatever QCC it answers; QCRReceived only for the
+     * current QCC. */
+    if (c->state == WDSMC_MT_SC_PENDING) {
+        if (q->qcc_seq != 0 && !ep_equal(&c->ep, from))
+            return -ENOENT;
         mt_qcr_rtt(c, q, now);
-        c->last_update = now;
         c->loss_rate = q->loss_rate;
-        mt_recompute_client_timer(s);
-        /* Decision 8: the first QCR starts the session. The state changes
-         * before the callbacks, so a POLL sent from inside them goes out. */
-        if (s->state == WDSMC_MT_SERVER_PRESTART)
-            mt_enter_qcc(s, now);
-        if (s->cb.client_joined)
-            s->cb.client_joined(s->cb.ctx, id, 0);
-        if (s->cb.status && s->state != WDSMC_MT_SERVER_DONE)
-            s->cb.status(s->cb.ctx, id, q->app, q->app_len, now);
+        c->qcr_received = q->qcc_seq != 0 && q->qcc_seq + 1 == s->next_qcc_seq;
+        mt_activate(s, c, q->app, q->app_len, now);
         return 0;
     }
-    if (q->qcc_seq != 0 && q->qcc_seq + 1 != s->next_qcc_seq)
+    /* Decision 45: besides 0 and NextQCCSeqNo - 1, a QCR answering the QCC
+     * before (NextQCCSeqNo - 2) is late but still shows the client alive and
+     * measures its RTT; it does not answer this round (no QCRReceived). */
+    if (q->qcc_seq != 0 && q->qcc_seq + 1 != s->next_qcc_seq && q->qcc_seq + 2 != s->next_qcc_seq)
         return -ESTALE;
-    if (!c || c->state == WDSMC_MT_SC_PENDING)
-        return -ENOENT;
     c->last_update = now;
     mt_qcr_rtt(c, q, now);
     c->loss_rate = q->loss_rate;
-    c->qcr_received = true;
+    if (q->qcc_seq == 0 || q->qcc_seq + 1 == s->next_qcc_seq)
+        c->qcr_received = true;
     if (s->cb.status)
         s->cb.status(s->cb.ctx, id, q->app, q->app_len, now);
     return 0;
@@ -787,13 +947,18 @@ static int mt_on_leave(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt
     return -ENOENT;
 }
 
-/* MS-WDSMT 3.1.5.5 */
-static int mt_on_pollack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt, uint64_t now)
+/* MS-WDSMT 3.1.5.5. A POLLACK answering the last POLL is accepted until the
+ * next POLL goes out (decision 44 sizes the Query Timer for it). */
+static int mt_on_pollack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
+                         const struct wdsmc_endpoint *from, uint64_t now)
 {
     const struct wdsmc_mt_pollack *pa = &pkt->u.pollack;
-    struct mt_client *c = mt_find(s, pa->client_id);
+    int err;
+    struct mt_client *c = mt_sender(s, pa->client_id, from, now, &err);
 
-    if (!c || c->state != WDSMC_MT_SC_ACTIVE)
+    if (!c)
+        return err;
+    if (c->state != WDSMC_MT_SC_ACTIVE)
         return -ENOENT;
     if (s->next_poll_seq == 1 || pa->poll_seq != s->next_poll_seq - 1)
         return -ESTALE;
@@ -803,12 +968,16 @@ static int mt_on_pollack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *p
 }
 
 /* MS-WDSMT 3.1.5.9.5 */
-static int mt_on_ack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt, uint64_t now)
+static int mt_on_ack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
+                     const struct wdsmc_endpoint *from, uint64_t now)
 {
     const struct wdsmc_mt_ack *a = &pkt->u.ack;
     struct mt_client *c;
     uint64_t acked, w;
+    int err;
 
+    if (!mt_sender(s, a->client_id, from, now, &err))
+        return err;
     if (s->state != WDSMC_MT_SERVER_DATA || a->client_id != s->master_id)
         return -ESTALE;
     if (a->odata_seq < s->mc_trail || a->odata_seq > s->mc_lead)
@@ -891,18 +1060,22 @@ static void mt_maybe_switch_master(struct wdsmc_mt_server *s, const struct mt_cl
 }
 
 /* MS-WDSMT 3.1.5.9.6 */
-static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt, uint64_t now)
+static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
+                      const struct wdsmc_endpoint *from, uint64_t now)
 {
     const struct wdsmc_mt_nack *nk = &pkt->u.nack;
     struct mt_client *c;
     struct wdsmc_mt_pkt ncf;
     uint64_t budget, hold;
     size_t count;
+    int err;
 
+    c = mt_sender(s, nk->client_id, from, now, &err);
+    if (!c)
+        return err;
     if (s->state != WDSMC_MT_SERVER_DATA)
         return -ESTALE;
-    c = mt_find(s, nk->client_id);
-    if (!c || c->state != WDSMC_MT_SC_ACTIVE)
+    if (c->state != WDSMC_MT_SC_ACTIVE)
         return -ENOENT;
     c->loss_rate = nk->loss_rate;
     if (nk->client_id == s->master_id)
@@ -996,19 +1169,19 @@ int wdsmc_mt_server_handle(struct wdsmc_mt_server *s, const uint8_t *buf, size_t
         r = mt_on_join(s, &pkt, from, now);
         break;
     case WDSMC_MT_QCR:
-        r = mt_on_qcr(s, &pkt, now);
+        r = mt_on_qcr(s, &pkt, from, now);
         break;
     case WDSMC_MT_LEAVE:
         r = mt_on_leave(s, &pkt, now);
         break;
     case WDSMC_MT_POLLACK:
-        r = mt_on_pollack(s, &pkt, now);
+        r = mt_on_pollack(s, &pkt, from, now);
         break;
     case WDSMC_MT_ACK:
-        r = mt_on_ack(s, &pkt, now);
+        r = mt_on_ack(s, &pkt, from, now);
         break;
     default:
-        r = mt_on_nack(s, &pkt, now);
+        r = mt_on_nack(s, &pkt, from, now);
         break;
     }
     if (s->state == WDSMC_MT_SERVER_DATA)
@@ -1027,7 +1200,16 @@ out:
 /* Timers                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* MS-WDSMT 3.1.6.1 JoinAck Timer and 3.1.6.2 Client Cleanup Timer, per client. */
+/*
+ * MS-WDSMT 3.1.6.1 JoinAck Timer and 3.1.6.2 Client Cleanup Timer, per client.
+ *
+ * Decision 42: after MaxJoinAckSends JOINACKs no more are sent, but the
+ * pending entry stays until ClientDeadTimeout after its LastUpdate (3.1.6.1
+ * removes it at once). A client that got a JOINACK is in RegularState and
+ * never JOINs again; if every QCR it answered with was lost, its voluntary QCR
+ * (3.2.5.8, every ForceQCCInterval) or any other packet still finds its entry
+ * and makes it active (decision 41).
+ */
 static void mt_client_timers(struct wdsmc_mt_server *s, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
@@ -1037,16 +1219,16 @@ static void mt_client_timers(struct wdsmc_mt_server *s, uint64_t now)
         struct mt_client *c = &s->clients[i];
 
         if (c->state == WDSMC_MT_SC_PENDING) {
-            if (now >= c->join_ack_at) {
-                if (c->join_ack_count >= s->p.max_join_ack_sends) {
-                    mt_remove_at(s, i);
-                    continue;
-                }
+            if (c->join_ack_count < s->p.max_join_ack_sends && now >= c->join_ack_at) {
                 mt_send_joinack(s, c, now);
                 c->join_ack_count++;
                 c->join_ack_at = now + s->p.join_ack_to_qcr_timeout;
             }
-            next = min_u64(next, c->join_ack_at);
+            if (now >= mt_pending_deadline(s, c)) {
+                mt_remove_at(s, i); /* it never joined: no client_left */
+                continue;
+            }
+            next = min_u64(next, mt_pending_deadline(s, c));
         } else {
             uint64_t dead_at = c->last_update + s->p.client_dead_timeout + 1;
 
@@ -1141,7 +1323,7 @@ void wdsmc_mt_server_timeout(struct wdsmc_mt_server *s, uint64_t now)
                 s->qcc_at = UINT64_MAX; /* 3.1.5.7.2 */
                 mt_enter_data(s, now);
             } else {
-                mt_send_qcc_instate(s, now);
+                mt_send_qcc_instate(s, true, now);
             }
         } else if (s->state == WDSMC_MT_SERVER_DATA) {
             /* 3.1.6.5 OutState QCC Timer */
@@ -1201,14 +1383,20 @@ uint64_t wdsmc_mt_server_deadline(const struct wdsmc_mt_server *s)
 int wdsmc_mt_server_poll(struct wdsmc_mt_server *s, const uint8_t *app, size_t len, uint64_t now)
 {
     struct wdsmc_mt_pkt pkt;
+    uint64_t timer;
     ssize_t n;
 
     if (s->state == WDSMC_MT_SERVER_DONE)
         return -ESHUTDOWN;
     if (len > UINT16_MAX)
         return -EMSGSIZE;
+    /* Decision 44: the clients wait up to PollBackOff, then their POLLACKs
+     * need a round trip. */
+    timer = s->p.poll_backoff + mt_rtt_allowance(s);
+    if (timer > INT_MAX)
+        timer = INT_MAX;
     if (s->state == WDSMC_MT_SERVER_PRESTART || s->state == WDSMC_MT_SERVER_CLOSING)
-        return s->p.poll_backoff;
+        return (int)timer;
     mt_pkt_init(s, &pkt, WDSMC_MT_POLL, now);
     pkt.u.poll.poll_seq = s->next_poll_seq;
     pkt.u.poll.backoff = s->p.poll_backoff;
@@ -1219,7 +1407,7 @@ int wdsmc_mt_server_poll(struct wdsmc_mt_server *s, const uint8_t *app, size_t l
         return n == -ENOBUFS ? -EMSGSIZE : (int)n;
     s->next_poll_seq++;
     s->st.poll_packets++;
-    return s->p.poll_backoff;
+    return (int)timer;
 }
 
 void wdsmc_mt_server_data_ready(struct wdsmc_mt_server *s, uint64_t now)

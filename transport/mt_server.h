@@ -63,6 +63,11 @@ struct wdsmc_mt_server_params {
 #define WDSMC_MT_SERVER_DEFAULT_MAX_DATA_LIST 65536 /* Data Packet List entries */
 #define WDSMC_MT_SERVER_KICK_ALL_TIMEOUT      30000 /* decision 14 */
 #define WDSMC_MT_SERVER_DATA_HOLD             1000  /* MS-WDSMT 3.1.6.7 */
+/* Decision 43: a datagram naming a ClientId on no list is answered with a
+ * unicast KICK (FAIL), at most one per endpoint per this many ms, from a table
+ * of this many endpoints (so at most that many such KICKs per interval). */
+#define WDSMC_MT_SERVER_STRAY_KICK_INTERVAL 1000
+#define WDSMC_MT_SERVER_STRAY_KICK_SLOTS    16
 
 /* Fill *p with the defaults of MS-WDSMT 3.1.1.4 and decision 13. */
 void wdsmc_mt_server_params_default(struct wdsmc_mt_server_params *p);
@@ -97,11 +102,14 @@ struct wdsmc_mt_server_callbacks {
     ssize_t (*fill_data)(void *ctx, uint64_t token, uint8_t *buf, size_t cap);
     /* MS-WDSMT 3.1.5.5 POLLACK Trigger: AppData of a valid POLLACK. */
     void (*pollack)(void *ctx, uint32_t client_id, const uint8_t *app, size_t len, uint64_t now);
-    /* MS-WDSMT 3.1.5.8, 3.1.5.2.3 Status Trigger: AppData of a valid QCR. */
+    /* MS-WDSMT 3.1.5.8, 3.1.5.2.3 Status Trigger: AppData of a valid QCR;
+     * empty when a NACK, POLLACK or ACK made a pending client active
+     * (decision 41), like the AppData of the QCR that answers a JOINACK. */
     void (*status)(void *ctx, uint32_t client_id, const uint8_t *app, size_t len, uint64_t now);
     /* MS-WDSMT 3.1.6.7 Data Empty Trigger (decision 12). */
     void (*data_empty)(void *ctx, uint64_t now);
-    /* A client became active (its first QCR); reason is always 0. */
+    /* A client became active (its first QCR, or decision 41 its first QCR,
+     * NACK, POLLACK or ACK); reason is always 0. */
     void (*client_joined)(void *ctx, uint32_t client_id, int reason);
     /* A client was removed from every list; reason is enum wdsmc_mt_server_left. */
     void (*client_left)(void *ctx, uint32_t client_id, int reason);
@@ -190,6 +198,8 @@ struct wdsmc_mt_server_stats {
     uint64_t rx_dropped; /* handle() returned an error */
     uint64_t joins_refused;
     uint64_t master_switches;
+    uint64_t stray_kicks; /* unicast KICKs to unknown ClientIds (decision 43),
+                             also counted in kick_packets */
 };
 
 struct wdsmc_mt_server;
@@ -218,10 +228,15 @@ void wdsmc_mt_server_free(struct wdsmc_mt_server *s);
  * Returns 0 when the packet was processed, or a negative error saying why it
  * was dropped: a codec error (-WDSMC_E*); -EPROTO for the wrong security type
  * or an opcode a client does not send; -EXDEV for another session's id;
- * -ENOENT for a client id on no list that could use it; -ESTALE for a packet
- * that is valid but out of date (old QCC or POLL sequence, ACK outside
- * [MCTrail, MCLead] or not from the master, ACK or NACK outside DataState);
+ * -ENOENT for a client id on no list that could use it (a QCR, NACK, POLLACK
+ * or ACK naming a ClientId on no list is answered with a rate-limited unicast
+ * KICK, decision 43; one naming a pending client from another endpoint is only
+ * dropped); -ESTALE for a packet that is valid but out of date (QCC sequence
+ * other than 0 and the last two, decision 45; old POLL sequence; ACK outside
+ * [MCTrail, MCLead] or not from the master; ACK or NACK outside DataState);
  * -EUSERS for a JOIN over max_clients; -ESHUTDOWN after termination.
+ * A QCR, NACK, POLLACK or ACK from a pending client's own endpoint first makes
+ * it active (decision 41), then is processed as above.
  */
 int wdsmc_mt_server_handle(struct wdsmc_mt_server *s, const uint8_t *buf, size_t len,
                            const struct wdsmc_endpoint *from, uint64_t now);
@@ -236,9 +251,12 @@ uint64_t wdsmc_mt_server_deadline(const struct wdsmc_mt_server *s);
 /*
  * MS-WDSMT 3.1.5.4 POLL Trigger: send `app` (borrowed; an MS-WDSMA SRVCIR) in
  * a POLL to the group with the next POLLSeqNo. Nothing is sent in PreStart
- * (decision 8) or while closing, but the answer is the same.
- * Returns PollBackOff (ms) for the Query Timer; -EMSGSIZE when app does not
- * fit a datagram; -ESHUTDOWN after termination.
+ * (decision 8) or while closing, but the answer is the same. The POLL's
+ * BackOff field is PollBackOff.
+ * Returns the Query Timer (ms): PollBackOff plus the round-trip allowance of
+ * decision 44 (the largest RTT among active clients and a quarter of it), so
+ * that a client answering at the end of its BackOff is still in time;
+ * -EMSGSIZE when app does not fit a datagram; -ESHUTDOWN after termination.
  */
 int wdsmc_mt_server_poll(struct wdsmc_mt_server *s, const uint8_t *app, size_t len, uint64_t now);
 

@@ -689,8 +689,17 @@ static void srv_mt_pollack(void *ctx, uint32_t client_id, const uint8_t *app, si
      * reports PROGRESS, so we read it here for statistics. */
     if (wdsmc_ma_decode(app, len, &pkt) >= 0 && pkt.opcode == WDSMC_MA_CNTCIR)
         srv_note_progress(ss, client_id, pkt.u.cntcir.progress, pkt.u.cntcir.time_in_session, now);
-    if (!ss->gated)
-        (void)wdsmc_ma_server_pollack(ss->ma, client_id, app, len, now);
+    if (ss->gated || wdsmc_ma_server_pollack(ss->ma, client_id, app, len, now) < 0)
+        return;
+    /* Once every active client has reported, no other CNTCIR can come this
+     * round: start the data now rather than at the Query Timer (decision 47).
+     * Clients that join meanwhile are asked in the next round. */
+    struct wdsmc_mt_server_stats mst;
+    struct wdsmc_ma_server_stats ast;
+    wdsmc_mt_server_get_stats(ss->mt, &mst);
+    wdsmc_ma_server_get_stats(ss->ma, &ast);
+    if (mst.clients_active > 0 && ast.reports >= mst.clients_active)
+        wdsmc_ma_server_end_query(ss->ma, now);
 }
 
 static void srv_mt_status(void *ctx, uint32_t client_id, const uint8_t *app, size_t len,
@@ -1026,10 +1035,20 @@ static void srv_demote(struct srv_session *ss, const struct wdsmc_mt_client_info
     (void)wdsmc_mt_server_kick(ss->mt, ci->id, WDSMC_KICK_FALLBACK, now);
 }
 
+/*
+ * Slow-client policy. A client below min_rate is slow only when it holds the
+ * others back: it is clearly slower than the fastest client (it misses what
+ * they get), or every client crawls at the same pace and it is the master,
+ * whose ACKs clock the session (MS-WDSMT 3.1.5.9.5), so the others are slow
+ * only because of it (a lone client is its session's master). Judging every
+ * client against min_rate alone would demote the fast clients of a session
+ * that a slow master paces.
+ */
 static void srv_slow_clients(struct srv_session *ss, const struct wdsmc_mt_client_info *ci,
                              size_t n, uint64_t now)
 {
     const struct wdsmc_namespace_config *nc = &ss->ns->nc;
+    double fastest = 0;
 
     /* A lower stream does not demote further: one level, like WDS's
      * two-stream mode. Nothing is judged before data flows. */
@@ -1039,14 +1058,25 @@ static void srv_slow_clients(struct srv_session *ss, const struct wdsmc_mt_clien
         struct srv_track *t = srv_track_find(ss, ci[i].id);
         double rate;
 
+        if (!t || t->acted || ci[i].state != WDSMC_MT_SC_ACTIVE || ci[i].progress >= 100 ||
+            !srv_track_rate(ss, t, &rate))
+            continue;
+        if (rate > fastest)
+            fastest = rate;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct srv_track *t = srv_track_find(ss, ci[i].id);
+        double rate;
+
         if (!t || t->acted || ci[i].state != WDSMC_MT_SC_ACTIVE || ci[i].progress >= 100)
             continue;
         if (!srv_track_rate(ss, t, &rate))
             continue;
         srv_log(ss->srv, WDSMC_LOG_DEBUG,
-                "session %08" PRIx32 ": client %08" PRIx32 " at %u%%, %.0f B/s", ss->id, ci[i].id,
-                ci[i].progress, rate);
-        if (rate >= (double)nc->min_rate) {
+                "session %08" PRIx32 ": client %08" PRIx32 " at %u%%, %.0f B/s%s", ss->id, ci[i].id,
+                ci[i].progress, rate, ci[i].is_master ? " (master)" : "");
+        bool holds_back = rate < fastest / 2 || ci[i].is_master;
+        if (rate >= (double)nc->min_rate || !holds_back) {
             t->slow_since = 0;
             continue;
         }
@@ -1056,8 +1086,9 @@ static void srv_slow_clients(struct srv_session *ss, const struct wdsmc_mt_clien
             continue;
         t->acted = true;
         srv_log(ss->srv, WDSMC_LOG_INFO,
-                "session %08" PRIx32 ": client %08" PRIx32 " receives %.0f B/s < %" PRIu64, ss->id,
-                ci[i].id, rate, nc->min_rate);
+                "session %08" PRIx32 ": client %08" PRIx32 " receives %.0f B/s < %" PRIu64 "%s",
+                ss->id, ci[i].id, rate, nc->min_rate,
+                ci[i].is_master ? " and paces the session as master" : "");
         if (nc->slow_policy == WDSMC_SLOW_MULTISTREAM)
             srv_demote(ss, &ci[i], now);
         else

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,11 +215,23 @@ static void on_start(void *ctx, uint64_t content_size, uint32_t block_size)
     g->block_size = block_size;
     g->total_blocks = block_size ? (content_size + block_size - 1) / block_size : 0;
     if (!g->to_stdout) {
-        /* Size the file up front: a full disk shows now, not at 90%. */
-        if (ftruncate(g->fd, (off_t)content_size) < 0) {
+        struct stat st;
+        uint64_t devsize = 0;
+        if (fstat(g->fd, &st) < 0) {
             g->write_err = errno;
-            wdsmc_client_cancel(g->client);
+        } else if (S_ISREG(st.st_mode)) {
+            /* Size the file up front: a full disk shows now, not at 90%. */
+            if (ftruncate(g->fd, (off_t)content_size) < 0)
+                g->write_err = errno;
+        } else if (S_ISBLK(st.st_mode)) {
+            /* Imaging a disk: it must hold the whole content. */
+            if (ioctl(g->fd, BLKGETSIZE64, &devsize) < 0)
+                g->write_err = errno;
+            else if (devsize < content_size)
+                g->write_err = ENOSPC;
         }
+        if (g->write_err)
+            wdsmc_client_cancel(g->client);
         return;
     }
     /* Hold at most `cache` bytes ahead of the writer, and at least 16 blocks
@@ -230,7 +244,10 @@ static void on_start(void *ctx, uint64_t content_size, uint32_t block_size)
         wdsmc_client_cancel(g->client);
         return;
     }
-    wdsmc_client_set_window(g->client, 0, g->window);
+    /* Everything ahead of the writer is reported missing, so the server's
+     * rounds carry as much as possible; what does not fit the ring is
+     * refused and comes again in a later round. */
+    wdsmc_client_set_window(g->client, 0, 0);
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -269,7 +286,7 @@ static void drain(struct wdsget *g)
         g->next_block++;
     }
     if (freed) {
-        wdsmc_client_set_window(g->client, g->next_block, g->window);
+        wdsmc_client_set_window(g->client, g->next_block, g->total_blocks - g->next_block);
         wdsmc_client_complete_receive(g->client, freed);
     }
 }
@@ -292,8 +309,9 @@ static void on_receive(void *ctx, const void *buf, size_t len, uint64_t offset)
     }
     uint64_t block = offset / g->block_size;
     if (block < g->next_block || block >= g->next_block + g->window) {
-        /* The window keeps these out; should one slip through, do not hold it. */
-        wdsmc_client_complete_receive(g->client, len);
+        /* No room in the ring (or already written): refuse it; it stays
+         * missing and a later round brings it again. */
+        wdsmc_client_reject(g->client);
         return;
     }
     size_t slot = (size_t)(block % g->window);
@@ -424,6 +442,7 @@ int main(int argc, char **argv)
     if (g.to_stdout) {
         g.fd = STDOUT_FILENO;
     } else {
+        /* O_TRUNC only matters for regular files; devices keep their size. */
         g.fd = open(g.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (g.fd < 0) {
             fprintf(stderr, "wdsget: %s: %s\n", g.out_path, strerror(errno));
@@ -456,7 +475,10 @@ int main(int argc, char **argv)
         wdsmc_client_close(g.client), g.client = NULL;
 
     int status = 0;
-    if (err == 0 && !g.to_stdout && (fsync(g.fd) < 0 || close(g.fd) < 0))
+    /* fsync of a character device such as /dev/null is EINVAL: nothing to
+     * flush there, not a failure. */
+    if (err == 0 && !g.to_stdout &&
+        ((fsync(g.fd) < 0 && errno != EINVAL && errno != EROFS) || close(g.fd) < 0))
         g.write_err = errno, err = -EIO;
     if (g.interrupted) {
         fprintf(stderr, "%swdsget: interrupted; left the session\n", g.tty ? "\r\033[K" : "");

@@ -124,8 +124,19 @@ int wdsmc_client_preset(struct wdsmc_client *c, const uint8_t *bitmap, uint64_t 
  * Restrict what is reported missing to blocks [first, first + count) (stream
  * mode: a window ahead of the reader). Blocks outside the window that arrive
  * anyway are dropped without being delivered. count 0 means everything.
+ * (A reader that would rather be sent everything ahead of it and keep only
+ * what fits sets a large window and refuses the rest with
+ * wdsmc_client_reject().)
  */
 void wdsmc_client_set_window(struct wdsmc_client *c, uint64_t first, uint64_t count);
+
+/*
+ * Call only from inside the receive callback: refuse the block being
+ * delivered (the application has no room for it now). It is not counted as
+ * received and is reported missing again, so a later round of the server
+ * sends it again. Nothing is held, so do not complete its bytes.
+ */
+void wdsmc_client_reject(struct wdsmc_client *c);
 
 /* Start: send the MS-WDSMSI request. Returns 0 or a negative errno (socket
  * errors). */

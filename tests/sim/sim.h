@@ -107,9 +107,9 @@ struct sim_result {
     uint64_t events;
     uint64_t datagrams_sent, datagrams_lost, datagrams_delivered;
     uint64_t odata, rdata, ma_rounds, master_switches;
-    /* Clients stuck in RegularState with a ClientId the server no longer
-     * knows (its JOINACK/QCR exchange failed MaxJoinAckSends times): bug 1
-     * of the report, told apart so that a soak can look past it. */
+    /* Clients stuck in RegularState with a ClientId the server does not
+     * know and never told them about: formerly bug 1, now a regression of
+     * doc/decisions.md 41-43. Counted for the failure message. */
     uint32_t orphans;
     uint32_t failures;  /* reasons recorded in `why` */
     uint32_t explained; /* of which: orphans, and the time limit they hit */

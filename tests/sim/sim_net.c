@@ -554,8 +554,8 @@ static void check_results(struct sim *sim)
             res->explained += orphan;
             fail(sim, "client %u incomplete: %" PRIu64 "/%" PRIu64 " blocks, state %s, err %d%s", i,
                  ci.received_blocks, ci.total_blocks, ci.state, ci.err,
-                 orphan ? "; the server does not know its ClientId (orphaned when its JOINACK"
-                          " retries ran out)"
+                 orphan ? "; the server does not know its ClientId and never kicked it"
+                          " (orphaned; see decisions 41-43)"
                         : "");
             continue;
         }

@@ -182,6 +182,36 @@ static void test_ma_server_query_timer_without_reports_polls_again(void **state)
     wdsmc_ma_server_free(f.ma);
 }
 
+/* Decision 44: the Query Timer is what the POLL Trigger returns (MS-WDSMT
+ * adds the round trip to PollBackOff), so a POLLACK arriving after PollBackOff
+ * but before that time is kept and merged. */
+static void test_ma_server_query_timer_is_poll_answer_so_late_pollacks_count(void **state)
+{
+    struct fake f;
+    struct wdsmc_range out[2];
+    const struct wdsmc_range a[] = {{3, 5}};
+    uint8_t buf[64];
+    size_t len = cntcir(buf, sizeof(buf), 10, a, 1);
+
+    (void)state;
+    fake_init(&f, 1000, 100, 0);
+    f.poll_ret = BACKOFF + 240 + 60; /* RTT 240 and a quarter */
+    started(&f);
+    assert_int_equal(wdsmc_ma_server_deadline(f.ma), 1000 + 500);
+    wdsmc_ma_server_timeout(f.ma, 1000 + BACKOFF);
+    assert_int_equal(f.polls, 1);
+    assert_int_equal(wdsmc_ma_server_pollack(f.ma, 4, buf, len, 1000 + 440), 0);
+    wdsmc_ma_server_timeout(f.ma, 1499);
+    assert_int_equal(f.data_ready, 0);
+    wdsmc_ma_server_timeout(f.ma, 1500);
+    assert_int_equal(f.data_ready, 1);
+    assert_int_equal(f.polls, 1);
+    assert_int_equal(wdsmc_ma_server_get_ranges(f.ma, out, 2), 1);
+    assert_int_equal(out[0].start, 3);
+    assert_int_equal(out[0].end, 5);
+    wdsmc_ma_server_free(f.ma);
+}
+
 static void test_ma_server_merges_reports_ascending_non_overlapping(void **state)
 {
     struct fake f;
@@ -535,6 +565,7 @@ int main(void)
             cmocka_unit_test(test_ma_server_waits_idle_until_first_status),
             cmocka_unit_test(test_ma_server_poll_sends_srvcir_and_arms_query_timer),
             cmocka_unit_test(test_ma_server_query_timer_without_reports_polls_again),
+            cmocka_unit_test(test_ma_server_query_timer_is_poll_answer_so_late_pollacks_count),
             cmocka_unit_test(test_ma_server_merges_reports_ascending_non_overlapping),
             cmocka_unit_test(test_ma_server_drops_reports_of_late_joiners),
             cmocka_unit_test(test_ma_server_clamps_ranges_to_the_content),

@@ -284,8 +284,9 @@ static uint32_t join(struct h *h, int n, uint64_t now)
     return ack.u.joinack.client_id;
 }
 
-static int qcr(struct h *h, uint32_t id, uint64_t qcc_seq, uint16_t backoff, uint64_t server_time,
-               uint64_t loss, uint64_t now)
+/* A QCR from endpoint `from`. */
+static int qcr_from(struct h *h, int from, uint32_t id, uint64_t qcc_seq, uint16_t backoff,
+                    uint64_t server_time, uint64_t loss, uint64_t now)
 {
     struct wdsmc_mt_pkt p = pk(WDSMC_MT_QCR, 1);
 
@@ -294,7 +295,13 @@ static int qcr(struct h *h, uint32_t id, uint64_t qcc_seq, uint16_t backoff, uin
     p.u.qcr.backoff = backoff;
     p.u.qcr.server_time = server_time;
     p.u.qcr.loss_rate = loss;
-    return feed(h, &p, 1, now);
+    return feed(h, &p, from, now);
+}
+
+static int qcr(struct h *h, uint32_t id, uint64_t qcc_seq, uint16_t backoff, uint64_t server_time,
+               uint64_t loss, uint64_t now)
+{
+    return qcr_from(h, 1, id, qcc_seq, backoff, server_time, loss, now);
 }
 
 static int ack(struct h *h, uint32_t id, uint64_t seq, uint64_t server_time, uint64_t now)
@@ -405,7 +412,9 @@ static void test_mt_server_repeated_join_gets_same_client_id(void **state)
     h_fini(&h);
 }
 
-static void test_mt_server_joinack_retries_then_drops_pending(void **state)
+/* Decision 42: MaxJoinAckSends JOINACKs, then silence, but the pending entry
+ * stays until ClientDeadTimeout after its LastUpdate (the JOIN). */
+static void test_mt_server_pending_entry_outlives_joinack_retries_until_dead(void **state)
 {
     struct h h;
 
@@ -419,11 +428,132 @@ static void test_mt_server_joinack_retries_then_drops_pending(void **state)
     assert_int_equal(wdsmc_mt_server_deadline(h.s), 2000);
     wdsmc_mt_server_timeout(h.s, 2000);
     assert_int_equal(count_op(&h, WDSMC_MT_JOINACK), 3); /* MaxJoinAckSends */
+    assert_int_equal(wdsmc_mt_server_deadline(h.s), 1000 + 60000 + 1);
     wdsmc_mt_server_timeout(h.s, 2500);
+    wdsmc_mt_server_timeout(h.s, 61000);
+    assert_int_equal(count_op(&h, WDSMC_MT_JOINACK), 3);
+    assert_int_equal(stats(&h).clients_pending, 1);
+    wdsmc_mt_server_timeout(h.s, 61001);
     assert_int_equal(count_op(&h, WDSMC_MT_JOINACK), 3);
     assert_int_equal(stats(&h).clients_pending, 0);
     assert_int_equal(h.left, 0); /* it never joined */
     assert_int_equal(wdsmc_mt_server_deadline(h.s), 1000 + 300000);
+    h_fini(&h);
+}
+
+/* Decisions 41, 42: every QCR answering a JOINACK was lost; the client, in
+ * RegularState, sends its voluntary QCR after ForceQCCInterval (20 s). It
+ * finds its pending entry and becomes active. */
+static void test_mt_server_voluntary_qcr_activates_client_after_joinack_retries(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_client_info ci;
+    uint32_t id;
+
+    (void)state;
+    h_init(&h);
+    id = join(&h, 1, 1000);
+    wdsmc_mt_server_timeout(h.s, 1500);
+    wdsmc_mt_server_timeout(h.s, 2000);
+    wdsmc_mt_server_timeout(h.s, 2500);
+    assert_int_equal(stats(&h).clients_pending, 1);
+    assert_int_equal(qcr(&h, id, 0, 0, 0, 0, 22000), 0);
+    assert_int_equal(h.joined, 1);
+    assert_int_equal(h.status_calls, 1);
+    assert_int_equal(stats(&h).clients_active, 1);
+    assert_int_equal(stats(&h).state, WDSMC_MT_SERVER_QCC);
+    wdsmc_mt_server_get_clients(h.s, &ci, 1);
+    assert_int_equal(ci.rtt, 0); /* voluntary: no RTT (decision 10) */
+    assert_int_equal(ci.last_update, 22000);
+    h_fini(&h);
+}
+
+/* Decision 41: the client's answer to the JOINACK is lost, but it answers a
+ * QCC. That QCR (QCCSeqNo != 0), from its endpoint, makes it active; it
+ * measures the RTT and answers the current QCC. */
+static void test_mt_server_qcr_answering_a_qcc_activates_pending_client(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_client_info ci[2];
+    uint32_t a, b;
+
+    (void)state;
+    h_init(&h);
+    a = join(&h, 1, 1000);
+    assert_int_equal(qcr(&h, a, 0, 0, 1000, 0, 1000), 0); /* QCC #1 at 1000 */
+    b = join(&h, 2, 1000);
+    /* From another endpoint, b's id is refused and b stays pending. */
+    assert_int_equal(qcr_from(&h, 3, b, 1, 0, 1000, 0, 1000), -ENOENT);
+    assert_int_equal(stats(&h).clients_pending, 1);
+    /* From b's own endpoint: active, RTT 10 - 0 backoff. */
+    assert_int_equal(qcr_from(&h, 2, b, 1, 0, 1000, 0, 1010), 0);
+    assert_int_equal(h.joined, 2);
+    assert_int_equal(h.status_id, b);
+    assert_int_equal(stats(&h).clients_pending, 0);
+    assert_int_equal(stats(&h).clients_active, 2);
+    assert_int_equal(wdsmc_mt_server_get_clients(h.s, ci, 2), 2);
+    assert_int_equal(ci[1].id, b);
+    assert_int_equal(ci[1].rtt, 10);
+    /* It answered QCC #1, the current one: it is the master. */
+    wdsmc_mt_server_timeout(h.s, wdsmc_mt_server_deadline(h.s));
+    assert_int_equal(stats(&h).state, WDSMC_MT_SERVER_DATA);
+    assert_int_equal(stats(&h).master_id, b);
+    h_fini(&h);
+}
+
+/* Decision 41: a NACK, POLLACK or ACK from a pending client's endpoint makes
+ * it active (client_joined, an empty Status Trigger), then is processed. */
+static void test_mt_server_nack_pollack_or_ack_activates_pending_client(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_pkt p;
+    struct wdsmc_range r = {1, 1};
+    const uint8_t app[] = {0, 3, 1};
+    uint32_t m, b, c, d;
+
+    (void)state;
+    h_init(&h);
+    h.token_limit = 100;
+    m = to_data(&h);
+    b = join(&h, 2, 1002);
+    c = join(&h, 3, 1002);
+    d = join(&h, 4, 1002);
+    assert_int_equal(stats(&h).clients_pending, 3);
+
+    /* NACK: active, then the NACK is served (NCF). */
+    h_clear(&h);
+    p = pk(WDSMC_MT_NACK, 1);
+    p.u.nack.client_id = b;
+    p.u.nack.list.count = 1;
+    p.u.nack.list.ranges = &r;
+    assert_int_equal(feed(&h, &p, 5, 1003), -ENOENT); /* not its endpoint */
+    assert_int_equal(h.joined, 1);
+    assert_int_equal(feed(&h, &p, 2, 1003), 0);
+    assert_int_equal(h.joined, 2);
+    assert_int_equal(h.status_id, b);
+    assert_int_equal(h.status_len, 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_NCF), 1);
+
+    /* POLLACK answering the current POLL: active, then the POLLACK Trigger. */
+    assert_true(wdsmc_mt_server_poll(h.s, app, 3, 1004) >= 200);
+    p = pk(WDSMC_MT_POLLACK, 1);
+    p.u.pollack.client_id = c;
+    p.u.pollack.poll_seq = 1;
+    p.u.pollack.app = app;
+    p.u.pollack.app_len = 3;
+    assert_int_equal(feed(&h, &p, 3, 1005), 0);
+    assert_int_equal(h.joined, 3);
+    assert_int_equal(h.pollack_calls, 1);
+
+    /* ACK: active, but only the master's ACK counts. */
+    p = pk(WDSMC_MT_ACK, 1);
+    p.u.ack.client_id = d;
+    p.u.ack.odata_seq = 1;
+    assert_int_equal(feed(&h, &p, 4, 1006), -ESTALE);
+    assert_int_equal(h.joined, 4);
+    assert_int_equal(stats(&h).clients_pending, 0);
+    assert_int_equal(stats(&h).clients_active, 4);
+    assert_int_equal(stats(&h).master_id, m);
     h_fini(&h);
 }
 
@@ -448,12 +578,13 @@ static void test_mt_server_first_qcr_activates_client_and_enters_qcc(void **stat
     wdsmc_mt_server_get_clients(h.s, &ci, 1);
     assert_int_equal(ci.state, WDSMC_MT_SC_ACTIVE);
     assert_int_equal(ci.rtt, 30);
-    /* 3.1.5.7.3: WaitTime = 1 ms per client + the highest RTT. */
+    /* 3.1.5.7.3, decision 44: QCRBackOff = WaitTime = 1 ms per client; the
+     * timer adds the highest RTT and a quarter of it. */
     get_op(&h, WDSMC_MT_QCC, 0, &p);
     assert_true(h.out[h.nout - 1].mcast);
     assert_int_equal(p.u.qcc.qcc_seq, 1);
-    assert_int_equal(p.u.qcc.qcr_backoff, 31);
-    assert_int_equal(wdsmc_mt_server_deadline(h.s), 1030 + 31);
+    assert_int_equal(p.u.qcc.qcr_backoff, 1);
+    assert_int_equal(wdsmc_mt_server_deadline(h.s), 1030 + 1 + 30 + 7);
     h_fini(&h);
 }
 
@@ -510,6 +641,144 @@ static void test_mt_server_qcc_wait_time_doubles_without_clients(void **state)
     h_fini(&h);
 }
 
+/* Decision 44: clients draw their delay in [0, QCRBackOff] (1 ms per client),
+ * and the InState QCC Timer waits QCRBackOff + RTT + RTT / 4, so an answer
+ * drawn at the very end of QCRBackOff still counts. */
+static void test_mt_server_instate_qcc_timer_leaves_room_for_the_rtt(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_pkt p;
+    uint32_t a, b;
+
+    (void)state;
+    h_init(&h);
+    a = join(&h, 1, 1000);
+    b = join(&h, 2, 1000);
+    assert_int_equal(qcr(&h, a, 0, 0, 1000, 0, 1200), 0);         /* RTT 200 */
+    assert_int_equal(qcr_from(&h, 2, b, 0, 0, 1000, 0, 1100), 0); /* RTT 100 */
+    /* QCC #1 went out at 1200 when a alone was active: backoff 1. */
+    get_op(&h, WDSMC_MT_QCC, 0, &p);
+    assert_int_equal(p.u.qcc.qcr_backoff, 1);
+    assert_int_equal(wdsmc_mt_server_deadline(h.s), 1200 + 1 + 200 + 50);
+    /* Nobody answers; QCC #2 at 1451: 2 clients, backoff 2 (decision 46: the
+     * doubled 2 is not more). */
+    wdsmc_mt_server_timeout(h.s, 1451);
+    get_op(&h, WDSMC_MT_QCC, -1, &p);
+    assert_int_equal(p.u.qcc.qcc_seq, 2);
+    assert_int_equal(p.u.qcc.qcr_backoff, 2);
+    assert_int_equal(wdsmc_mt_server_deadline(h.s), 1451 + 2 + 250);
+    /* a waited the whole 2 ms and its RTT is 200: the answer lands at 1653,
+     * inside the timer (1703). */
+    assert_int_equal(qcr(&h, a, 2, 2, 1451, 0, 1653), 0);
+    wdsmc_mt_server_timeout(h.s, 1702);
+    assert_int_equal(stats(&h).state, WDSMC_MT_SERVER_QCC);
+    wdsmc_mt_server_timeout(h.s, 1703);
+    assert_int_equal(stats(&h).state, WDSMC_MT_SERVER_DATA);
+    assert_int_equal(stats(&h).master_id, a);
+    h_fini(&h);
+}
+
+/* Decision 45: a QCR answering the QCC before the current one (NextQCCSeqNo
+ * - 2) refreshes LastUpdate and RTT and reaches the application, but does not
+ * answer the current round; older ones are stale. */
+static void test_mt_server_qcr_answering_previous_qcc_refreshes_client_only(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_client_info ci;
+    uint32_t a;
+
+    (void)state;
+    h_init(&h);
+    a = join(&h, 1, 1000);
+    assert_int_equal(qcr(&h, a, 0, 0, 1000, 0, 1000), 0); /* QCC #1 at 1000 */
+    wdsmc_mt_server_timeout(h.s, 1001);                   /* QCC #2 */
+    wdsmc_mt_server_timeout(h.s, 1003);                   /* QCC #3 */
+    assert_int_equal(stats(&h).next_qcc_seq, 4);
+    assert_int_equal(qcr(&h, a, 1, 0, 1000, 0, 1004), -ESTALE);
+    assert_int_equal(h.status_calls, 1);
+    assert_int_equal(qcr(&h, a, 2, 1, 1001, 0, 1005), 0);
+    assert_int_equal(h.status_calls, 2);
+    wdsmc_mt_server_get_clients(h.s, &ci, 1);
+    assert_int_equal(ci.rtt, 3);
+    assert_int_equal(ci.last_update, 1005);
+    /* Not an answer to QCC #3: no master, QCC #4 follows. */
+    wdsmc_mt_server_timeout(h.s, wdsmc_mt_server_deadline(h.s));
+    assert_int_equal(stats(&h).state, WDSMC_MT_SERVER_QCC);
+    assert_int_equal(stats(&h).next_qcc_seq, 5);
+    h_fini(&h);
+}
+
+/* Decision 46: when the active clients have all gone silent (their LEAVEs
+ * lost), unanswered InState QCCs back off like with no client at all, up to
+ * NoClientQCCInterval, until ClientDeadTimeout removes them. */
+static void test_mt_server_unanswered_instate_qcc_backs_off_with_silent_clients(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_pkt p;
+    const uint16_t want[] = {6, 12, 24, 48, 96, 192, 384, 500, 500};
+    uint64_t now = 1001;
+    uint32_t id;
+
+    (void)state;
+    h_init(&h);
+    for (int i = 1; i <= 3; i++) {
+        id = join(&h, i, 1000);
+        assert_int_equal(qcr_from(&h, i, id, 0, 0, 1000, 0, 1000), 0);
+    }
+    /* QCC #1 (1 client then active): backoff 1. QCC #2: 3 clients. */
+    wdsmc_mt_server_timeout(h.s, now);
+    get_op(&h, WDSMC_MT_QCC, -1, &p);
+    assert_int_equal(p.u.qcc.qcr_backoff, 3);
+    now += 3;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_int_equal(wdsmc_mt_server_deadline(h.s), now);
+        wdsmc_mt_server_timeout(h.s, now);
+        get_op(&h, WDSMC_MT_QCC, -1, &p);
+        assert_int_equal(p.u.qcc.qcr_backoff, want[i]);
+        now += want[i];
+    }
+    /* About two QCCs a second until the clients are dead at 61001. */
+    h_clear(&h);
+    while (wdsmc_mt_server_deadline(h.s) <= 61001)
+        wdsmc_mt_server_timeout(h.s, wdsmc_mt_server_deadline(h.s));
+    assert_true(count_op(&h, WDSMC_MT_QCC) <= 2 * 60 + 1);
+    assert_int_equal(stats(&h).clients_active, 0);
+    assert_int_equal(h.left, 3);
+    h_fini(&h);
+}
+
+/* Decision 44: the POLL's BackOff field is PollBackOff, but the Query Timer
+ * the MS-WDSMA server gets adds the largest RTT and a quarter of it, so a
+ * POLLACK sent at the end of BackOff arrives in time. The POLLACK answering
+ * the last POLL is accepted until the next POLL. */
+static void test_mt_server_poll_timer_adds_rtt_allowance_to_poll_backoff(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_pkt p;
+    const uint8_t app[] = {0, 3, 1};
+    uint32_t a, b;
+
+    (void)state;
+    h_init(&h);
+    a = join(&h, 1, 1000);
+    assert_int_equal(qcr(&h, a, 0, 0, 1000, 0, 1240), 0); /* RTT 240 */
+    b = join(&h, 2, 1000);
+    assert_int_equal(qcr_from(&h, 2, b, 0, 0, 1000, 0, 1100), 0); /* RTT 100 */
+    assert_int_equal(wdsmc_mt_server_poll(h.s, app, 3, 1300), 200 + 240 + 60);
+    get_op(&h, WDSMC_MT_POLL, 0, &p);
+    assert_int_equal(p.u.poll.backoff, 200);
+    /* Answered after the whole 200 ms backoff, 240 ms round trip. */
+    p = pk(WDSMC_MT_POLLACK, 1);
+    p.u.pollack.client_id = a;
+    p.u.pollack.poll_seq = 1;
+    assert_int_equal(feed(&h, &p, 1, 1300 + 440), 0);
+    assert_int_equal(feed(&h, &p, 1, 1300 + 900), 0);
+    assert_int_equal(wdsmc_mt_server_poll(h.s, app, 3, 1300 + 1000), 500);
+    assert_int_equal(feed(&h, &p, 1, 1300 + 1001), -ESTALE);
+    assert_int_equal(h.pollack_calls, 2);
+    h_fini(&h);
+}
+
 /* ------------------------------------------------------------------------ */
 /* DataState                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -535,8 +804,9 @@ static void test_mt_server_instate_qcc_picks_highest_rtt_responder(void **state)
     assert_int_equal(p.u.qcc.qcr_backoff, 3);             /* 3 clients, RTT 0 */
     assert_int_equal(qcr(&h, a, 2, 0, 1001, 0, 1002), 0); /* rtt 1 */
     assert_int_equal(qcr(&h, b, 2, 0, 1001, 0, 1004), 0); /* rtt 3 */
-    /* c does not answer; c's rtt stays 0 */
-    assert_int_equal(qcr(&h, c, 1, 0, 1000, 0, 1004), -ESTALE);
+    /* c answers QCC #1, late: accepted (decision 45, RTT 4) but it did not
+     * answer this round, so it is not a candidate. */
+    assert_int_equal(qcr(&h, c, 1, 0, 1000, 0, 1004), 0);
     wdsmc_mt_server_timeout(h.s, 1004);
     assert_int_equal(stats(&h).state, WDSMC_MT_SERVER_DATA);
     assert_int_equal(stats(&h).master_id, b);
@@ -1260,10 +1530,15 @@ static void test_mt_server_refuses_joins_over_max_clients(void **state)
     h_fini(&h);
 }
 
-static void test_mt_server_ignores_unknown_client_ids(void **state)
+/* Decision 43: a QCR, NACK, POLLACK or ACK naming a ClientId on no list is
+ * dropped and answered with one unicast KICK (FAIL) naming that id, at most
+ * one per endpoint per second. A LEAVE is only dropped. */
+static void test_mt_server_unknown_client_id_gets_rate_limited_unicast_kick(void **state)
 {
     struct h h;
+    struct wdsmc_mt_pkt p;
     struct wdsmc_range r = {1, 1};
+    const struct sent *o;
     uint32_t id;
 
     (void)state;
@@ -1272,10 +1547,52 @@ static void test_mt_server_ignores_unknown_client_ids(void **state)
     id = to_data(&h);
     h_clear(&h);
     assert_int_equal(qcr(&h, id + 1, 0, 0, 1000, 0, 1005), -ENOENT);
+    assert_int_equal(h.nout, 1);
+    o = get_op(&h, WDSMC_MT_KICK, 0, &p);
+    assert_false(o->mcast);
+    assert_int_equal(o->to.port, ep(1).port);
+    assert_memory_equal(o->to.ip.bytes, ep(1).ip.bytes, 4);
+    assert_int_equal(p.u.kick.count, 1);
+    assert_int_equal(wdsmc_mt_kick_get(&p.u.kick, 0).client_id, id + 1);
+    assert_int_equal(wdsmc_mt_kick_get(&p.u.kick, 0).reason, WDSMC_KICK_FAIL);
+    /* Within the second: dropped, no KICK. */
     assert_int_equal(nack(&h, id + 1, 0, &r, 1, 1005), -ENOENT);
-    assert_int_equal(leave(&h, id + 1, 0, 1005), -ENOENT);
-    assert_int_equal(h.nout, 0);
+    assert_int_equal(ack(&h, id + 1, 1, 1001, 2004), -ENOENT);
+    assert_int_equal(leave(&h, id + 1, 0, 2005), -ENOENT);
+    assert_int_equal(h.nout, 1);
+    /* A second later, the next one gets its KICK. */
+    p = pk(WDSMC_MT_POLLACK, 1);
+    p.u.pollack.client_id = id + 1;
+    p.u.pollack.poll_seq = 1;
+    assert_int_equal(feed(&h, &p, 1, 2005), -ENOENT);
+    assert_int_equal(count_op(&h, WDSMC_MT_KICK), 1 + 1);
+    assert_int_equal(stats(&h).stray_kicks, 2);
+    assert_int_equal(stats(&h).kick_packets, 2);
     assert_int_equal(h.status_calls, 2);
+    assert_int_equal(stats(&h).clients_active, 1);
+    h_fini(&h);
+}
+
+/* Decision 43: the table of recently kicked endpoints is bounded; with every
+ * slot used within the second nothing more goes out. */
+static void test_mt_server_unknown_client_id_kicks_are_bounded_per_second(void **state)
+{
+    struct h h;
+    int n = WDSMC_MT_SERVER_STRAY_KICK_SLOTS;
+
+    (void)state;
+    h_init(&h);
+    for (int i = 1; i <= n + 4; i++)
+        assert_int_equal(qcr_from(&h, i, 77, 0, 0, 0, 0, 1000), -ENOENT);
+    assert_int_equal(count_op(&h, WDSMC_MT_KICK), n);
+    assert_int_equal(qcr_from(&h, n + 4, 77, 0, 0, 0, 0, 1999), -ENOENT);
+    assert_int_equal(count_op(&h, WDSMC_MT_KICK), n);
+    assert_int_equal(qcr_from(&h, n + 4, 77, 0, 0, 0, 0, 2000), -ENOENT);
+    assert_int_equal(count_op(&h, WDSMC_MT_KICK), n + 1);
+    /* ClientId 0 is never assigned: nobody to kick. */
+    assert_int_equal(qcr_from(&h, n + 5, 0, 0, 0, 0, 0, 3000), -ENOENT);
+    assert_int_equal(count_op(&h, WDSMC_MT_KICK), n + 1);
+    assert_int_equal(stats(&h).state, WDSMC_MT_SERVER_PRESTART);
     h_fini(&h);
 }
 
@@ -1657,10 +1974,17 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mt_server_join_in_prestart_gets_joinack_and_nothing_to_group),
             cmocka_unit_test(test_mt_server_repeated_join_gets_same_client_id),
-            cmocka_unit_test(test_mt_server_joinack_retries_then_drops_pending),
+            cmocka_unit_test(test_mt_server_pending_entry_outlives_joinack_retries_until_dead),
+            cmocka_unit_test(test_mt_server_voluntary_qcr_activates_client_after_joinack_retries),
+            cmocka_unit_test(test_mt_server_qcr_answering_a_qcc_activates_pending_client),
+            cmocka_unit_test(test_mt_server_nack_pollack_or_ack_activates_pending_client),
             cmocka_unit_test(test_mt_server_first_qcr_activates_client_and_enters_qcc),
             cmocka_unit_test(test_mt_server_qcr_rtt_subtracts_backoff_and_ignores_voluntary),
             cmocka_unit_test(test_mt_server_qcc_wait_time_doubles_without_clients),
+            cmocka_unit_test(test_mt_server_instate_qcc_timer_leaves_room_for_the_rtt),
+            cmocka_unit_test(test_mt_server_qcr_answering_previous_qcc_refreshes_client_only),
+            cmocka_unit_test(test_mt_server_unanswered_instate_qcc_backs_off_with_silent_clients),
+            cmocka_unit_test(test_mt_server_poll_timer_adds_rtt_allowance_to_poll_backoff),
             cmocka_unit_test(test_mt_server_instate_qcc_picks_highest_rtt_responder),
             cmocka_unit_test(test_mt_server_entering_data_sends_spm_and_arms_timers),
             cmocka_unit_test(test_mt_server_spm_fields_follow_master_rtt_and_client_count),
@@ -1685,7 +2009,8 @@ int main(void)
             cmocka_unit_test(test_mt_server_demote_sends_demote_and_repeats),
             cmocka_unit_test(test_mt_server_rate_limit_moves_deadline),
             cmocka_unit_test(test_mt_server_refuses_joins_over_max_clients),
-            cmocka_unit_test(test_mt_server_ignores_unknown_client_ids),
+            cmocka_unit_test(test_mt_server_unknown_client_id_gets_rate_limited_unicast_kick),
+            cmocka_unit_test(test_mt_server_unknown_client_id_kicks_are_bounded_per_second),
             cmocka_unit_test(test_mt_server_rejects_wrong_session_security_and_opcode),
             cmocka_unit_test(test_mt_server_new_rejects_bad_config),
             cmocka_unit_test(test_mt_server_security_none_both_ways),

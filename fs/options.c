@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+#include "options.h"
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <fuse_opt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wdsfs.h"
+
+enum {
+    KEY_IMAGE_LONG,
+    KEY_IMAGE_OPT,
+    KEY_FOREGROUND,
+    KEY_DEBUG,
+    KEY_SINGLE,
+    KEY_HELP,
+    KEY_VERSION,
+    KEY_STATUS,
+    KEY_WATCH,
+};
+
+#define OPT(t, f, v)                                                                               \
+    {                                                                                              \
+        t, offsetof(struct wdsfs_options, f), v                                                    \
+    }
+
+static const struct fuse_opt opt_spec[] = {
+        OPT("cache=%s", cache_dir, 0),
+        OPT("stream", stream, 1),
+        OPT("window=%s", window_str, 0),
+        OPT("prefetch", prefetch, 1),
+        OPT("interface=%s", interface, 0),
+        OPT("timeout=%u", timeout, 0),
+        OPT("config=%s", config, 0),
+        OPT("fake_source=%s", fake_dir, 0),
+        OPT("fake_block=%u", fake_block, 0),
+        OPT("fake_rate=%u", fake_rate, 0),
+        OPT("fake_seed=%u", fake_seed, 0),
+        FUSE_OPT_KEY("image=", KEY_IMAGE_OPT),
+        /* Matches "--image VALUE" and "--image=VALUE" alike. */
+        FUSE_OPT_KEY("--image ", KEY_IMAGE_LONG),
+        FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+        FUSE_OPT_KEY("-d", KEY_DEBUG),
+        FUSE_OPT_KEY("debug", KEY_DEBUG),
+        FUSE_OPT_KEY("-s", KEY_SINGLE),
+        FUSE_OPT_KEY("-h", KEY_HELP),
+        FUSE_OPT_KEY("--help", KEY_HELP),
+        FUSE_OPT_KEY("-V", KEY_VERSION),
+        FUSE_OPT_KEY("--version", KEY_VERSION),
+        FUSE_OPT_KEY("--status", KEY_STATUS),
+        FUSE_OPT_KEY("--watch", KEY_WATCH),
+        FUSE_OPT_END,
+};
+
+static bool valid_component(const char *s, size_t len)
+{
+    if (len == 0 || len > WDSFS_MAX_NAME)
+        return false;
+    if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '\0' || s[i] == '\n')
+            return false;
+    return true;
+}
+
+static bool valid_namespace(const char *ns)
+{
+    size_t n = strlen(ns);
+    if (n == 0 || n > WDSFS_MAX_PATH)
+        return false;
+    for (const char *p = ns;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (!valid_component(p, len))
+            return false;
+        /* The control tree owns this name at the top. */
+        if (p == ns && len == 6 && memcmp(p, ".wdsfs", 6) == 0)
+            return false;
+        if (!slash)
+            return true;
+        p = slash + 1;
+    }
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+int wdsfs_spec_parse(const char *text, struct wdsfs_image_spec *specs, size_t *n, size_t max)
+{
+    char *copy = strdup(text);
+    if (!copy)
+        return -ENOMEM;
+    char *ns = trim(copy);
+    char *list;
+    char *eq = strchr(ns, '=');
+    if (eq) {
+        *eq = '\0';
+        list = eq + 1;
+    } else {
+        /* "NAMESPACE CONTENT": the first run of blanks separates them. */
+        list = strpbrk(ns, " \t");
+        if (!list) {
+            free(copy);
+            return -EINVAL;
+        }
+        *list++ = '\0';
+        list = trim(list);
+    }
+    ns = trim(ns);
+    while (strlen(ns) > 1 && ns[strlen(ns) - 1] == '/')
+        ns[strlen(ns) - 1] = '\0';
+    int r = 0, added = 0;
+    if (!valid_namespace(ns) || *list == '\0') {
+        r = -EINVAL;
+        goto out;
+    }
+    for (char *next = list, *c; (c = strsep(&next, eq ? "," : "\n"));) {
+        c = trim(c);
+        if (!valid_component(c, strlen(c)) || strchr(c, '/')) {
+            r = -EINVAL;
+            goto out;
+        }
+        if (*n >= max) {
+            r = -E2BIG;
+            goto out;
+        }
+        specs[*n].ns = strdup(ns);
+        specs[*n].content = strdup(c);
+        if (!specs[*n].ns || !specs[*n].content) {
+            free(specs[*n].ns);
+            free(specs[*n].content);
+            r = -ENOMEM;
+            goto out;
+        }
+        (*n)++;
+        added++;
+    }
+    r = added ? added : -EINVAL;
+out:
+    free(copy);
+    return r;
+}
+
+int wdsfs_parse_size(const char *s, uint64_t *ret)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -EINVAL;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case '\0':
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (*end && end[1] != '\0' && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
+        return -EINVAL;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -EINVAL;
+    *ret = (uint64_t)v << shift;
+    return 0;
+}
+
+static void add_spec(struct wdsfs_options *o, const char *text)
+{
+    int r = wdsfs_spec_parse(text, o->specs, &o->nspecs, WDSFS_MAX_SPECS);
+    if (r < 0) {
+        fprintf(stderr, "wdsfs: bad image specification '%s'%s\n", text,
+                r == -E2BIG ? ": too many images" : " (want NAMESPACE=CONTENT[,CONTENT...])");
+        if (!o->error)
+            o->error = r;
+    }
+}
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+    struct wdsfs_options *o = data;
+    switch (key) {
+    case FUSE_OPT_KEY_NONOPT:
+        if (o->nnonopt >= 2) {
+            fprintf(stderr, "wdsfs: unexpected argument '%s'\n", arg);
+            o->error = -EINVAL;
+            return 0;
+        }
+        o->nonopt[o->nnonopt++] = strdup(arg);
+        return 0;
+    case KEY_IMAGE_LONG:
+        add_spec(o, arg + strlen("--image") + (arg[strlen("--image")] == '='));
+        return 0;
+    case KEY_IMAGE_OPT:
+        add_spec(o, arg + strlen("image="));
+        return 0;
+    case KEY_FOREGROUND:
+        o->foreground = true;
+        return 0;
+    case KEY_DEBUG:
+        o->debug = true;
+        o->foreground = true;
+        return 0;
+    case KEY_SINGLE:
+        return 0; /* always single-threaded */
+    case KEY_HELP:
+        o->help = true;
+        return 0;
+    case KEY_VERSION:
+        o->version = true;
+        return 0;
+    case KEY_STATUS:
+        o->status = true;
+        return 0;
+    case KEY_WATCH:
+        o->watch = true;
+        return 0;
+    default:
+        return 1; /* for fuse_session_new() */
+    }
+}
+
+/* "ADDR", "ADDR:PORT", "[V6]", "[V6]:PORT"; a bare IPv6 literal has no port.
+ * mount.fuse's "wdsfs#ADDR" form arrives already split. */
+static int parse_server(const char *s, struct wdsfs_options *o)
+{
+    const char *host = s, *port = NULL;
+    size_t hlen = strlen(s);
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close)
+            return -EINVAL;
+        host = s + 1;
+        hlen = (size_t)(close - host);
+        if (close[1] == ':')
+            port = close + 2;
+        else if (close[1] != '\0')
+            return -EINVAL;
+    } else {
+        const char *colon = strchr(s, ':');
+        if (colon && !strchr(colon + 1, ':')) {
+            hlen = (size_t)(colon - s);
+            port = colon + 1;
+        }
+    }
+    if (hlen == 0 || hlen > 255)
+        return -EINVAL;
+    if (port) {
+        char *end;
+        unsigned long p = strtoul(port, &end, 10);
+        if (*port == '\0' || *end || p == 0 || p > 65535)
+            return -EINVAL;
+        o->port = (uint16_t)p;
+    }
+    o->server = strndup(host, hlen);
+    return o->server ? 0 : -ENOMEM;
+}
+
+static int read_config(struct wdsfs_options *o)
+{
+    FILE *f = fopen(o->config, "r");
+    if (!f) {
+        int e = errno;
+        fprintf(stderr, "wdsfs: %s: %s\n", o->config, strerror(e));
+        return -e;
+    }
+    char line[WDSFS_MAX_PATH * 2];
+    unsigned lineno = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *t = trim(line);
+        if (*t == '\0' || *t == '#')
+            continue;
+        if (strncmp(t, "image=", 6) == 0)
+            t += 6;
+        add_spec(o, t);
+        if (o->error) {
+            fprintf(stderr, "wdsfs: %s:%u: bad line\n", o->config, lineno);
+            break;
+        }
+    }
+    fclose(f);
+    return o->error;
+}
+
+static char *absolute(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        return NULL;
+    char *r;
+    return asprintf(&r, "%s/%s", cwd, path) < 0 ? NULL : r;
+}
+
+static char *default_cache_dir(void)
+{
+    char *r = NULL;
+    if (geteuid() == 0)
+        return strdup("/var/cache/wdsfs");
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && xdg[0] == '/')
+        return asprintf(&r, "%s/wdsfs", xdg) < 0 ? NULL : r;
+    const char *home = getenv("HOME");
+    if (home && home[0] == '/')
+        return asprintf(&r, "%s/.cache/wdsfs", home) < 0 ? NULL : r;
+    return NULL;
+}
+
+int wdsfs_options_parse(struct fuse_args *args, struct wdsfs_options *o)
+{
+    o->window = (uint64_t)32 << 20;
+    if (fuse_opt_parse(args, o, opt_spec, opt_proc) < 0)
+        return -EINVAL;
+    if (o->error)
+        return o->error;
+    if (o->help || o->version)
+        return 0;
+    if (o->status) {
+        if (o->nnonopt != 1) {
+            fprintf(stderr, "wdsfs: --status needs exactly one MOUNTPOINT\n");
+            return -EINVAL;
+        }
+        o->mountpoint = o->nonopt[0];
+        o->nonopt[0] = NULL;
+        return 0;
+    }
+    if (o->nnonopt != 2) {
+        fprintf(stderr, "wdsfs: need SERVER and MOUNTPOINT (see wdsfs --help)\n");
+        return -EINVAL;
+    }
+    if (parse_server(o->nonopt[0], o) < 0) {
+        fprintf(stderr, "wdsfs: bad server address '%s'\n", o->nonopt[0]);
+        return -EINVAL;
+    }
+    o->mountpoint = absolute(o->nonopt[1]);
+    if (!o->mountpoint)
+        return -ENOMEM;
+    if (o->config && read_config(o) < 0)
+        return o->error ? o->error : -EINVAL;
+    if (o->window_str && wdsfs_parse_size(o->window_str, &o->window) < 0) {
+        fprintf(stderr, "wdsfs: bad window size '%s'\n", o->window_str);
+        return -EINVAL;
+    }
+    if (o->window < ((uint64_t)1 << 20) || o->window > ((uint64_t)4 << 30)) {
+        fprintf(stderr, "wdsfs: window must be between 1M and 4G\n");
+        return -EINVAL;
+    }
+    if (o->timeout > 86400) {
+        fprintf(stderr, "wdsfs: timeout must be at most 86400 seconds\n");
+        return -EINVAL;
+    }
+    if (o->fake_block > 65448 || (o->fake_dir && o->fake_dir[0] != '/')) {
+        fprintf(stderr, "wdsfs: bad fake source options\n");
+        return -EINVAL;
+    }
+    char *dir = o->cache_dir ? absolute(o->cache_dir) : default_cache_dir();
+    if (!dir) {
+        fprintf(stderr, "wdsfs: no cache directory: give -o cache=DIR or -o stream\n");
+        return -EINVAL;
+    }
+    free(o->cache_dir);
+    o->cache_dir = dir;
+    return 0;
+}
+
+void wdsfs_options_free(struct wdsfs_options *o)
+{
+    for (size_t i = 0; i < o->nspecs; i++) {
+        free(o->specs[i].ns);
+        free(o->specs[i].content);
+    }
+    free(o->server);
+    free(o->mountpoint);
+    free(o->cache_dir);
+    free(o->interface);
+    free(o->config);
+    free(o->fake_dir);
+    free(o->window_str);
+    for (size_t i = 0; i < 2; i++)
+        free(o->nonopt[i]);
+}
+
+void wdsfs_usage(const char *prog)
+{
+    printf("usage: %s SERVER[:PORT] MOUNTPOINT --image NAMESPACE=CONTENT[,CONTENT...] "
+           "[--image ...] [-o OPTIONS] [-f] [-d]\n"
+           "       %s --status MOUNTPOINT [--watch]\n"
+           "\n"
+           "options (-o, comma-separated):\n"
+           "  image=NS=CONTENT     an image (repeat for more; the fstab form of --image)\n"
+           "  config=FILE          read image specifications, one per line\n"
+           "  cache=DIR            spool directory (default /var/cache/wdsfs for root,\n"
+           "                       $XDG_CACHE_HOME/wdsfs otherwise)\n"
+           "  stream               no spool: keep only a window of blocks in memory\n"
+           "  window=SIZE          stream window (default 32M)\n"
+           "  prefetch             join every session at mount, not at first open\n"
+           "  interface=ADDR       local address to receive multicast on\n"
+           "  timeout=SECONDS      inactivity timeout of a session\n"
+           "  allow_other          let other users read the images (FUSE)\n"
+           "  -f                   stay in the foreground\n"
+           "  -d                   debug output (implies -f)\n"
+           "\n"
+           "See wdsfs(1).\n",
+           prog, prog);
+}
