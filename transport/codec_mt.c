@@ -52,12 +52,31 @@
 
 uint32_t wdsmc_mt_checksum(const uint8_t *buf, size_t len)
 {
-    uint32_t sum = 0;
+    /* MS-WDSMT 2.2.2.3: an unsigned 32-bit sum that wraps, then inverted.
+     * Every ODATA is summed twice (sender, receiver), so this is on the
+     * data path: add eight bytes at a time in four 16-bit lanes (bytes at
+     * even and odd positions separately), folding the lanes before any can
+     * overflow (128 words add at most 128 * 2 * 255 < 65536 per lane). A
+     * sum mod 2^32 does not depend on the order of its terms. */
+    const uint64_t m = 0x00FF00FF00FF00FFull;
+    uint64_t sum = 0;
+    size_t i = 0;
 
-    /* MS-WDSMT 2.2.2.3: an unsigned 32-bit sum that wraps, then inverted. */
-    for (size_t i = 0; i < len; i++)
+    while (len - i >= 8) {
+        size_t words = (len - i) / 8;
+        uint64_t lanes = 0;
+        if (words > 128)
+            words = 128;
+        for (size_t k = 0; k < words; k++, i += 8) {
+            uint64_t w;
+            memcpy(&w, buf + i, 8);
+            lanes += (w & m) + ((w >> 8) & m);
+        }
+        sum += (lanes & 0xFFFF) + (lanes >> 16 & 0xFFFF) + (lanes >> 32 & 0xFFFF) + (lanes >> 48);
+    }
+    for (; i < len; i++)
         sum += buf[i];
-    return ~sum;
+    return ~(uint32_t)sum;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -518,6 +518,29 @@ static void mt_send_spm(struct wdsmc_mt_server *s, uint64_t now)
                                                                          : 4 * (uint64_t)s->mc_rtt);
 }
 
+/*
+ * Decision 49: the master need not ACK every ODATA. MS-WDSMT 3.2.5.13 lets
+ * the server say which ones it wants acknowledged with ODATA_FW_LEAD_SEQ_NO
+ * (as Windows Server 2012 does, <7>): a client ACKs an ODATA only when the
+ * option's value is at least the packet's ODATASeqNo. We ask for one ACK per
+ * ack_interval packets (a quarter of the window by default) and for the
+ * packet that fills the window, so the ACK clock keeps the window open with
+ * a fraction of the ACKs; ACKs are cumulative (3.1.5.9.5), so the window
+ * grows as fast. The value of an unrequested ACK is the previous lead, which
+ * lies in [MCTrail, MCLead] as 2.2.16 requires.
+ */
+static void mt_ack_request(struct wdsmc_mt_server *s, struct wdsmc_mt_pkt *pkt, uint64_t seq)
+{
+    uint32_t every = s->p.ack_interval ? s->p.ack_interval : s->window / 4;
+
+    if (every <= 1)
+        return; /* no option: every ODATA is acknowledged */
+    bool fills_window = seq - s->mc_trail >= s->window;
+    bool wanted = (seq - s->mc_trail) % every == 0 || fills_window;
+    pkt->opts.has_fw_lead = true;
+    pkt->opts.fw_lead_seq = wanted ? seq : seq - 1;
+}
+
 /* ODATA (3.1.5.9.4, 3.1.5.9.7) or RDATA (3.1.5.9.8) of the held entry `seq`.
  * Returns the datagram length or a negative error, after which the session
  * has been terminated. */
@@ -540,6 +563,8 @@ static ssize_t mt_send_data(struct wdsmc_mt_server *s, uint64_t seq, uint8_t op,
     pkt.u.data.trail_seq = mt_trail_seq(s);
     pkt.u.data.data = s->payload;
     pkt.u.data.data_len = (uint16_t)plen;
+    if (op == WDSMC_MT_ODATA)
+        mt_ack_request(s, &pkt, seq);
     n = mt_send_mcast(s, &pkt);
     if (n < 0) {
         mt_terminate(s, (int)n);
@@ -637,6 +662,11 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
             break;
         }
         if (!s->cb.pull_data(s->cb.ctx, &token)) {
+            /* With ACKs thinned (decision 49) the last packets of a batch
+             * may not have asked for one; an SPM now makes the master
+             * acknowledge them (3.2.5.9) instead of at the SPM timer. */
+            if (!s->source_dry && s->mc_lead > s->mc_trail && s->p.ack_interval != 1)
+                mt_send_spm(s, now);
             s->source_dry = true;
             break;
         }
@@ -1529,6 +1559,7 @@ void wdsmc_mt_server_params_default(struct wdsmc_mt_server_params *p)
             .exp_max_window_size = 32,
             .max_window_size = 128,
             .demote_interval = 500,
+            .ack_interval = 0,
     };
 }
 

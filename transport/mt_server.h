@@ -56,6 +56,10 @@ struct wdsmc_mt_server_params {
     uint32_t exp_max_window_size;        /* 32 (decision 13) */
     uint32_t max_window_size;            /* 128 (decision 13) */
     uint32_t demote_interval;            /* 500 */
+    /* Ours, not the spec's: ask the master for an ACK only every this many
+     * ODATA with ODATA_FW_LEAD_SEQ_NO (MS-WDSMT 2.2.16, 3.2.5.13; decision
+     * 49). 1: every packet, no option sent. 0: a quarter of the window. */
+    uint32_t ack_interval; /* 0 */
 };
 
 /* Defaults of our own (not in the spec). */

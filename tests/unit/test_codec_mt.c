@@ -1622,9 +1622,35 @@ static void test_mt_op_name_names_every_opcode(void **state)
     assert_string_equal(wdsmc_mt_op_name(0xff), "?");
 }
 
+/* The lane-folding checksum equals the definition of MS-WDSMT 2.2.2.3 (the
+ * wrapping byte sum, inverted) for every length and alignment around the
+ * folding boundaries, on bytes of 0xFF (the worst case for lane overflow). */
+static void test_mt_checksum_matches_plain_byte_sum(void **state)
+{
+    static uint8_t buf[3 * 1024 + 64];
+    uint32_t seed = 12345;
+    (void)state;
+
+    for (int pattern = 0; pattern < 2; pattern++) {
+        for (size_t i = 0; i < sizeof(buf); i++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[i] = pattern ? 0xFF : (uint8_t)(seed >> 16);
+        }
+        for (size_t off = 0; off < 8; off++) {
+            for (size_t len = 0; len + off <= sizeof(buf); len += (len < 1100 ? 1 : 97)) {
+                uint32_t plain = 0;
+                for (size_t i = 0; i < len; i++)
+                    plain += buf[off + i];
+                assert_int_equal(wdsmc_mt_checksum(buf + off, len), ~plain);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_mt_checksum_matches_plain_byte_sum),
             cmocka_unit_test(test_mt_decode_spm_golden_fields),
             cmocka_unit_test(test_mt_decode_join_golden_fields),
             cmocka_unit_test(test_mt_decode_joinack_golden_fields),
