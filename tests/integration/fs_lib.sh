@@ -67,7 +67,15 @@ unmount_fs() {
     wait_daemon_exit 0
 }
 
-X
+# wait_daemon_exit CODE: the daemon ends within 20 s with CODE. (It syncs
+# its spools before exiting; on a machine busy with other I/O that alone can
+# take seconds.)
+wait_daemon_exit() {
+    for _ in $(seq 400); do
+        kill -0 "$DPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$DPID" 2>/dev/null && fail "daemon still running 20 s later"
     wait "$DPID"
     local rc=$?
     DPID=""
