@@ -55,7 +55,7 @@ static void finish(struct batch *b)
         snprintf(b->msg, sizeof(b->msg), "at most %d images", WDSFS_MAX_IMAGES);
     }
     for (size_t i = 0; i < b->n && !b->err; i++) {
-        int r = wdsfs_tree_check(fs->tree, wdsfs_image_ns(b->imgs[i]),
+        int r = wdsfs_tree_check(fs->tree, wdsfs_image_dir(b->imgs[i]),
                                  wdsfs_image_content(b->imgs[i]));
         if (r < 0) {
             b->err = r;
@@ -111,9 +111,11 @@ void wdsfs_add_images(struct wdsfs *fs, const struct wdsfs_image_spec *specs, si
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        int r = wdsfs_tree_check(fs->tree, specs[i].ns, specs[i].content);
+        const char *dir = specs[i].dir ? specs[i].dir : specs[i].ns;
+        int r = wdsfs_tree_check(fs->tree, dir, specs[i].content);
         for (size_t j = 0; j < i && r == 0; j++)
-            if (!strcmp(specs[i].ns, specs[j].ns) && !strcmp(specs[i].content, specs[j].content))
+            if (!strcmp(dir, specs[j].dir ? specs[j].dir : specs[j].ns) &&
+                !strcmp(specs[i].content, specs[j].content))
                 r = -EEXIST;
         if (r < 0) {
             snprintf(msg, sizeof(msg), "%s/%s: %s", specs[i].ns, specs[i].content,
@@ -139,6 +141,8 @@ void wdsfs_add_images(struct wdsfs *fs, const struct wdsfs_image_spec *specs, si
     b->ctx = ctx;
     for (size_t i = 0; i < n; i++) {
         int r = wdsfs_image_new(fs, specs[i].ns, specs[i].content, &b->imgs[i]);
+        if (r == 0 && specs[i].dir && (r = wdsfs_image_set_dir(b->imgs[i], specs[i].dir)) < 0)
+            wdsfs_image_free(b->imgs[i]);
         if (r < 0) {
             for (size_t j = 0; j < i; j++)
                 wdsfs_image_free(b->imgs[j]);

@@ -52,6 +52,7 @@ LIST_HEAD(reader_list, wdsfs_reader);
 struct wdsfs_image {
     struct wdsfs *fs;
     char *ns;
+    char *dir; /* directory under the mountpoint; NULL: ns */
     char *content;
     char *path;
     bool probed;
@@ -617,6 +618,25 @@ static int session_new(struct wdsfs_image *img, bool probe, struct wdsfs_session
     return 0;
 }
 
+int wdsfs_image_set_dir(struct wdsfs_image *img, const char *dir)
+{
+    char *d = strdup(dir), *path = NULL;
+    if (!d || asprintf(&path, "%s/%s", dir, img->content) < 0) {
+        free(d);
+        return -ENOMEM;
+    }
+    free(img->dir);
+    free(img->path);
+    img->dir = d;
+    img->path = path;
+    return 0;
+}
+
+const char *wdsfs_image_dir(const struct wdsfs_image *img)
+{
+    return img->dir ? img->dir : img->ns;
+}
+
 int wdsfs_image_new(struct wdsfs *fs, const char *ns, const char *content, struct wdsfs_image **ret)
 {
     struct wdsfs_image *img = calloc(1, sizeof(*img));
@@ -655,6 +675,7 @@ void wdsfs_image_free(struct wdsfs_image *img)
     free(img->held);
     free(img->sdone);
     free(img->ns);
+    free(img->dir);
     free(img->content);
     free(img->path);
     free(img);

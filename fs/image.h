@@ -73,6 +73,14 @@ struct wdsfs_image_status {
 int wdsfs_image_new(struct wdsfs *fs, const char *ns, const char *content,
                     struct wdsfs_image **ret);
 
+/* Place the image at DIR/CONTENT under the mountpoint instead of
+ * NS/CONTENT (catalog mounts: GROUP/FILE/INDEX). Before it is added to the
+ * tree. 0 or -ENOMEM. */
+int wdsfs_image_set_dir(struct wdsfs_image *img, const char *dir);
+
+/* The directory the image's file is in: the one set, else the namespace. */
+const char *wdsfs_image_dir(const struct wdsfs_image *img);
+
 /* Free; the image must have no session and no waiters (after shutdown, or a
  * failed probe). Flushes the spool. NULL is fine. */
 void wdsfs_image_free(struct wdsfs_image *img);

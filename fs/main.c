@@ -13,6 +13,7 @@
  * committed (fdatasync, then bitmap), and the process exits 0.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 #include "statuscmd.h"
 #include "tree.h"
 #include "wdsfs.h"
+#include "wdsmc/catalog.h"
 
 #define DRAIN_INTERVAL_MS 50
 #define DRAIN_LIMIT_MS    5000 /* longest wait for LEAVEs and spool commits */
@@ -257,6 +259,115 @@ static int start_serving(struct daemon *d, struct fuse_args *args)
     return 0;
 }
 
+/* A path component from a server-given name: '/' is not allowed in one. */
+static char *component(const char *s)
+{
+    char *c = strdup(s ? s : "");
+    if (!c)
+        return NULL;
+    for (char *p = c; *p; p++)
+        if (*p == '/' || *p == '\n')
+            *p = '_';
+    if (!*c || !strcmp(c, ".") || !strcmp(c, "..") || !strcmp(c, ".wdsfs")) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int add_catalog_spec(struct wdsfs_options *o, const char *ns, const char *dir,
+                            const char *content)
+{
+    if (!content)
+        return 0;
+    for (size_t i = 0; i < o->nspecs; i++)
+        if (!strcmp(o->specs[i].dir, dir) && !strcmp(o->specs[i].content, content))
+            return 0;
+    if (o->nspecs >= WDSFS_MAX_SPECS)
+        return -E2BIG;
+    struct wdsfs_image_spec *s = &o->specs[o->nspecs];
+    s->ns = strdup(ns);
+    s->dir = strdup(dir);
+    s->content = component(content);
+    if (!s->ns || !s->dir || !s->content) {
+        free(s->ns);
+        free(s->dir);
+        free(s->content);
+        memset(s, 0, sizeof(*s));
+        return s->content ? -ENOMEM : 0;
+    }
+    o->nspecs++;
+    return 0;
+}
+
+/*
+ * No --image but credentials: enumerate the server's images (MS-WDSOSD
+ * WDS_OP_IMG_ENUMERATE) and mount each multicast-enabled one as
+ * GROUP/FILE/INDEX/CONTENT, for the image file and the group's resource
+ * file, under the namespace the server reports. The others are listed in
+ * .wdsfs/status.
+ */
+static int catalog_specs(struct wdsfs_options *o)
+{
+    struct wdsmc_catalog_request req = {
+            .server = o->server,
+            .rpc_port = (uint16_t)o->rpc_port,
+            .user = o->cred.user,
+            .domain = o->cred.domain,
+            .password = o->cred.password,
+            .anonymous = o->anonymous,
+            .auth = (enum wdsmc_auth)o->auth,
+    };
+    struct wdsmc_catalog *cat = NULL;
+    uv_loop_t loop;
+    int r;
+
+    if (uv_loop_init(&loop) < 0)
+        return -ENOMEM;
+    r = wdsmc_catalog_get(&loop, &req, &cat);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    if (r < 0) {
+        fprintf(stderr, "wdsfs: %s: cannot list images: %s\n", o->server,
+                r == -EACCES ? "access denied (check --user and the password file)"
+                             : wdsmc_strerror(r));
+        return r;
+    }
+    for (size_t i = 0; i < cat->n_images && r == 0; i++) {
+        const struct wdsmc_catalog_image *m = &cat->images[i];
+        char *group = component(m->group), *file = component(m->file), *dir = NULL;
+        if (!group || !file || asprintf(&dir, "%s/%s/%" PRIu32, group, file, m->index) < 0) {
+            fprintf(stderr, "wdsfs: skipping an image with an unusable name (%s/%s)\n",
+                    m->group ? m->group : "", m->file ? m->file : "");
+            free(group);
+            free(file);
+            continue;
+        }
+        if (m->ns) {
+            r = add_catalog_spec(o, m->ns, dir, m->file);
+            if (r == 0 && m->res_file)
+                r = add_catalog_spec(o, m->ns, dir, m->res_file);
+        } else {
+            char **nm = realloc(o->not_multicast, (o->n_not_multicast + 1) * sizeof(*nm));
+            if (nm) {
+                o->not_multicast = nm;
+                nm[o->n_not_multicast++] = dir;
+                dir = NULL;
+            } else {
+                r = -ENOMEM;
+            }
+        }
+        free(dir);
+        free(group);
+        free(file);
+    }
+    wdsmc_catalog_free(cat);
+    if (r == -E2BIG)
+        fprintf(stderr, "wdsfs: the server has more than %d image files; mounting the first\n",
+                WDSFS_MAX_SPECS);
+    return r == -E2BIG ? 0 : r;
+}
+
 int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -312,11 +423,25 @@ int main(int argc, char *argv[])
             .fake_block = opts.fake_block,
             .fake_rate = opts.fake_rate,
             .fake_seed = opts.fake_seed,
+            .initiation = opts.initiation,
+            .rpc_port = (uint16_t)opts.rpc_port,
+            .user = opts.cred.user,
+            .domain = opts.cred.domain,
+            .password = opts.cred.password,
+            .anonymous = opts.anonymous,
+            .auth = opts.auth,
     };
     struct stat st;
     if (stat(opts.mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "wdsfs: %s: not a directory\n", opts.mountpoint);
         goto out_args;
+    }
+    if (opts.nspecs == 0 && (opts.cred.user || opts.anonymous) && !opts.fake_dir) {
+        if (catalog_specs(&opts) < 0)
+            goto out_args;
+        fprintf(stderr, "wdsfs: %zu image files from %s's catalog%s\n", opts.nspecs, opts.server,
+                opts.n_not_multicast ? " (some images are not multicast-enabled; see .wdsfs/status)"
+                                     : "");
     }
     if (opts.nspecs == 0)
         fprintf(stderr, "wdsfs: no images given; add them through %s/.wdsfs/add\n",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "wdsfs.h"
+#include "wdsmc/client.h"
 
 enum {
     KEY_IMAGE_LONG,
@@ -23,6 +24,12 @@ enum {
     KEY_VERSION,
     KEY_STATUS,
     KEY_WATCH,
+    KEY_USER,
+    KEY_PASSWORD_FILE,
+    KEY_ANONYMOUS,
+    KEY_RPC_PORT,
+    KEY_INITIATION,
+    KEY_AUTH,
 };
 
 #define OPT(t, f, v)                                                                               \
@@ -42,6 +49,18 @@ static const struct fuse_opt opt_spec[] = {
         OPT("fake_block=%u", fake_block, 0),
         OPT("fake_rate=%u", fake_rate, 0),
         OPT("fake_seed=%u", fake_seed, 0),
+        OPT("rpc_user=%s", user_arg, 0),
+        OPT("password_file=%s", password_file, 0),
+        OPT("anonymous", anonymous, 1),
+        OPT("rpc_port=%u", rpc_port, 0),
+        OPT("initiation=%s", initiation_str, 0),
+        OPT("auth=%s", auth_str, 0),
+        FUSE_OPT_KEY("--user ", KEY_USER),
+        FUSE_OPT_KEY("--password-file ", KEY_PASSWORD_FILE),
+        FUSE_OPT_KEY("--anonymous", KEY_ANONYMOUS),
+        FUSE_OPT_KEY("--rpc-port ", KEY_RPC_PORT),
+        FUSE_OPT_KEY("--initiation ", KEY_INITIATION),
+        FUSE_OPT_KEY("--auth ", KEY_AUTH),
         FUSE_OPT_KEY("image=", KEY_IMAGE_OPT),
         /* Matches "--image VALUE" and "--image=VALUE" alike. */
         FUSE_OPT_KEY("--image ", KEY_IMAGE_LONG),
@@ -200,6 +219,17 @@ static void add_spec(struct wdsfs_options *o, const char *text)
     }
 }
 
+/* "--name VALUE" or "--name=VALUE" (fuse_opt hands over both the same
+ * way) into *dst, replacing an earlier value. */
+static int long_value(char **dst, const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    const char *v = arg + n + (arg[n] == '=' || arg[n] == ' ');
+    free(*dst);
+    *dst = strdup(v);
+    return 0;
+}
+
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
     struct wdsfs_options *o = data;
@@ -239,6 +269,30 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
     case KEY_WATCH:
         o->watch = true;
         return 0;
+    case KEY_USER:
+        return long_value(&o->user_arg, arg, "--user");
+    case KEY_PASSWORD_FILE:
+        return long_value(&o->password_file, arg, "--password-file");
+    case KEY_ANONYMOUS:
+        o->anonymous = true;
+        return 0;
+    case KEY_RPC_PORT: {
+        char *v = NULL;
+        long_value(&v, arg, "--rpc-port");
+        char *end;
+        unsigned long p = v ? strtoul(v, &end, 10) : 0;
+        if (!v || *v == '\0' || *end || p == 0 || p > 65535) {
+            fprintf(stderr, "wdsfs: bad --rpc-port '%s'\n", v ? v : "");
+            o->error = -EINVAL;
+        }
+        o->rpc_port = (unsigned)p;
+        free(v);
+        return 0;
+    }
+    case KEY_INITIATION:
+        return long_value(&o->initiation_str, arg, "--initiation");
+    case KEY_AUTH:
+        return long_value(&o->auth_str, arg, "--auth");
     default:
         return 1; /* for fuse_session_new() */
     }
@@ -379,6 +433,66 @@ int wdsfs_options_parse(struct fuse_args *args, struct wdsfs_options *o)
         fprintf(stderr, "wdsfs: bad fake source options\n");
         return -EINVAL;
     }
+    if (o->rpc_port > 65535) {
+        fprintf(stderr, "wdsfs: bad rpc_port %u\n", o->rpc_port);
+        return -EINVAL;
+    }
+    if (o->initiation_str) {
+        if (!strcmp(o->initiation_str, "auto"))
+            o->initiation = WDSMC_INITIATION_AUTO;
+        else if (!strcmp(o->initiation_str, "udp"))
+            o->initiation = WDSMC_INITIATION_UDP;
+        else if (!strcmp(o->initiation_str, "rpc"))
+            o->initiation = WDSMC_INITIATION_RPC;
+        else {
+            fprintf(stderr, "wdsfs: bad initiation '%s' (auto, udp or rpc)\n", o->initiation_str);
+            return -EINVAL;
+        }
+    }
+    if (o->auth_str) {
+        if (!strcmp(o->auth_str, "ntlm"))
+            o->auth = WDSMC_AUTH_NTLM;
+        else if (!strcmp(o->auth_str, "spnego"))
+            o->auth = WDSMC_AUTH_SPNEGO;
+        else {
+            fprintf(stderr, "wdsfs: bad auth '%s' (ntlm or spnego)\n", o->auth_str);
+            return -EINVAL;
+        }
+    }
+    if (o->user_arg && o->anonymous) {
+        fprintf(stderr, "wdsfs: --user and --anonymous exclude each other\n");
+        return -EINVAL;
+    }
+    if (o->password_file && !o->user_arg) {
+        fprintf(stderr, "wdsfs: --password-file needs --user\n");
+        return -EINVAL;
+    }
+    if (o->user_arg) {
+        if (wdsmc_credentials_parse_user(&o->cred, o->user_arg) < 0) {
+            fprintf(stderr, "wdsfs: bad user '%s' (expected [DOMAIN\\]USER)\n", o->user_arg);
+            return -EINVAL;
+        }
+        if (!o->password_file) {
+            fprintf(stderr, "wdsfs: --user needs --password-file FILE (passwords are never "
+                            "taken from the command line)\n");
+            return -EINVAL;
+        }
+        int r = wdsmc_credentials_read_password(&o->cred, o->password_file, false);
+        if (r == -EPERM) {
+            fprintf(stderr,
+                    "wdsfs: password file %s is readable by group or others; run chmod 600 %s\n",
+                    o->password_file, o->password_file);
+            return -EINVAL;
+        } else if (r < 0) {
+            fprintf(stderr, "wdsfs: password file %s: %s\n", o->password_file,
+                    r == -EINVAL ? "empty, or not a valid password line" : strerror(-r));
+            return -EINVAL;
+        }
+    }
+    if (o->initiation == WDSMC_INITIATION_RPC && !o->user_arg && !o->anonymous) {
+        fprintf(stderr, "wdsfs: initiation=rpc needs --user or --anonymous\n");
+        return -EINVAL;
+    }
     char *dir = o->cache_dir ? absolute(o->cache_dir) : default_cache_dir();
     if (!dir) {
         fprintf(stderr, "wdsfs: no cache directory: give -o cache=DIR or -o stream\n");
@@ -394,7 +508,16 @@ void wdsfs_options_free(struct wdsfs_options *o)
     for (size_t i = 0; i < o->nspecs; i++) {
         free(o->specs[i].ns);
         free(o->specs[i].content);
+        free(o->specs[i].dir);
     }
+    free(o->user_arg);
+    free(o->password_file);
+    free(o->initiation_str);
+    free(o->auth_str);
+    wdsmc_credentials_fini(&o->cred);
+    for (size_t i = 0; i < o->n_not_multicast; i++)
+        free(o->not_multicast[i]);
+    free(o->not_multicast);
     free(o->server);
     free(o->mountpoint);
     free(o->cache_dir);
@@ -422,6 +545,14 @@ void wdsfs_usage(const char *prog)
            "  prefetch             join every session at mount, not at first open\n"
            "  interface=ADDR       local address to receive multicast on\n"
            "  timeout=SECONDS      inactivity timeout of a session\n"
+           "  rpc_user=[DOM\\]USER  (--user) authenticate over MS-WDSC RPC; without\n"
+           "                       images given, mount every multicast image of the server\n"
+           "  password_file=FILE   (--password-file) the password, first line of FILE\n"
+           "  anonymous            (--anonymous) anonymous logon instead of a user\n"
+           "  auth=ntlm|spnego     (--auth) RPC security provider (default ntlm)\n"
+           "  rpc_port=PORT        (--rpc-port) RPC port (default 5040)\n"
+           "  initiation=auto|udp|rpc\n"
+           "                       (--initiation) how sessions are initiated (default auto)\n"
            "  allow_other          let other users read the images (FUSE)\n"
            "  -f                   stay in the foreground\n"
            "  -d                   debug output (implies -f)\n"

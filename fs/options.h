@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wdsmc/credentials.h"
+
 struct fuse_args;
 
 /* Limits: image specifications on one command line. */
@@ -25,6 +27,7 @@ struct fuse_args;
 struct wdsfs_image_spec {
     char *ns;
     char *content;
+    char *dir; /* directory under the mountpoint; NULL: ns split on '/' */
 };
 
 struct wdsfs_options {
@@ -56,6 +59,23 @@ struct wdsfs_options {
     char *nonopt[2];
     size_t nnonopt;
     int error; /* first parse error, negative */
+
+    /* Session initiation over MS-WDSC RPC (--user, --password-file,
+     * --anonymous, --auth, --rpc-port, --initiation; -o rpc_user=,
+     * password_file=, anonymous, auth=, rpc_port=, initiation=). */
+    char *user_arg; /* [DOMAIN\]USER */
+    char *password_file;
+    bool anonymous;
+    unsigned rpc_port;
+    char *initiation_str;
+    char *auth_str;
+    int initiation;                /* enum wdsmc_initiation */
+    int auth;                      /* enum wdsmc_auth */
+    struct wdsmc_credentials cred; /* user, domain, password (read at parse) */
+    /* With credentials and no image given: images from the server's catalog.
+     * Those without a multicast namespace, "GROUP/FILE/INDEX", for status. */
+    char **not_multicast;
+    size_t n_not_multicast;
 };
 
 /*

@@ -45,6 +45,12 @@ struct wdsfs_source_config {
     const char *interface; /* local address for multicast; NULL: any */
     unsigned timeout_ms;   /* inactivity timeout; 0: the default */
     size_t cache_size;     /* bytes the receiver may hold uncompleted */
+    /* Initiation over MS-WDSC RPC (wdsmc/client.h); borrowed. */
+    int initiation; /* enum wdsmc_initiation */
+    uint16_t rpc_port;
+    const char *user, *domain, *password;
+    bool anonymous;
+    int auth; /* enum wdsmc_auth */
     /* Fake source only (tests): serve DIR/<content>. */
     const char *fake_dir;
     uint32_t fake_block; /* block size; 0: 8192 */

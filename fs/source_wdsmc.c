@@ -28,6 +28,14 @@ static void on_receive(void *ctx, const void *buf, size_t len, uint64_t offset)
     s->cbs.receive(s->cbs.ctx, buf, len, offset);
 }
 
+/* Content metadata (RPC initiation): wdsfs has no use for it yet. */
+static void on_metadata(void *ctx, const void *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+}
+
 static void on_complete(void *ctx, int err)
 {
     struct wdsmc_source *s = ctx;
@@ -51,10 +59,18 @@ static int src_create(uv_loop_t *loop, const struct wdsfs_source_config *cfg, co
             .cache_size = cfg->cache_size,
             .interface = cfg->interface,
             .inactivity_timeout = cfg->timeout_ms,
+            .initiation = (enum wdsmc_initiation)cfg->initiation,
+            .rpc_port = cfg->rpc_port,
+            .user = cfg->user,
+            .domain = cfg->domain,
+            .password = cfg->password,
+            .anonymous = cfg->anonymous,
+            .auth = (enum wdsmc_auth)cfg->auth,
     };
     struct wdsmc_client_callbacks ccbs = {
             .ctx = s,
             .start = on_start,
+            .metadata = on_metadata,
             .receive = on_receive,
             .complete = on_complete,
     };

@@ -73,6 +73,18 @@ char *wdsfs_status_json(const struct wdsfs *fs, size_t *ret_len)
     for (size_t i = 0; i < fs->nimages; i++)
         json_object_array_add(arr, image_json(fs->images[i]));
     json_object_object_add(root, "images", arr);
+    if (fs->opts->n_not_multicast) {
+        /* Catalog mounts: images the server has without a multicast
+         * namespace ("GROUP/FILE/INDEX"), so nothing to receive. */
+        json_object *nm = json_object_new_array();
+        for (size_t i = 0; i < fs->opts->n_not_multicast; i++) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "image", json_object_new_string(fs->opts->not_multicast[i]));
+            json_object_object_add(o, "state", json_object_new_string("not multicast-enabled"));
+            json_object_array_add(nm, o);
+        }
+        json_object_object_add(root, "not_multicast", nm);
+    }
     const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
     char *out = NULL;

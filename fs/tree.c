@@ -157,7 +157,7 @@ int wdsfs_tree_check(const struct wdsfs_tree *t, const char *ns, const char *con
 
 int wdsfs_tree_add(struct wdsfs_tree *t, struct wdsfs_image *img)
 {
-    const char *ns = wdsfs_image_ns(img), *content = wdsfs_image_content(img);
+    const char *ns = wdsfs_image_dir(img), *content = wdsfs_image_content(img);
     int r = wdsfs_tree_check(t, ns, content);
     if (r < 0)
         return r;

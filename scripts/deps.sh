@@ -8,8 +8,9 @@ PKGS="
   clang lld libclang-rt-14-dev clang-format
   libuv1-dev libfuse3-dev fuse3 libcmocka-dev libinih-dev libjson-c-dev libssl-dev
   scdoc iproute2 nftables kmod
-  udpcast wimtools
+  udpcast uftp wimtools
   nettle-dev
+  python3-impacket samba samba-ad-dc samba-ad-provision tshark
 "
 
 missing=""

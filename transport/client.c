@@ -23,10 +23,16 @@
 #include "ma_client.h"
 #include "msi.h"
 #include "mt_client.h"
+#include "rpcnet.h"
 #include "uvnet.h"
+#include "wdsc.h"
 #include "wdsmc/client.h"
 
 #define DEFAULT_CACHE (64u << 20)
+/* AUTO initiation with credentials: how long UDP gets before RPC. */
+#define AUTO_UDP_TRIES      3
+#define AUTO_UDP_INTERVAL   300
+#define DEFAULT_RPC_TIMEOUT 10000
 
 struct wdsmc_client {
     uv_loop_t *loop;
@@ -41,6 +47,17 @@ struct wdsmc_client {
     size_t cache_size;
     unsigned inactivity_timeout, msi_tries, msi_interval;
     bool multistream;
+
+    /* Initiation over MS-WDSC RPC (copied credentials, wiped on free). */
+    enum wdsmc_initiation initiation;
+    bool rpc_fallback; /* AUTO with credentials: RPC after a UDP timeout */
+    uint16_t rpc_port;
+    char *user, *domain, *password;
+    uint8_t nt_hash[16];
+    bool has_nt_hash;
+    enum wdsmc_auth auth;
+    unsigned rpc_timeout;
+    struct wdsmc_rpcnet_client *rpc;
 
     /* Sockets and timer. Handles are heap-allocated and freed from their
      * close callbacks; `handles` counts the open ones so close() can free the
@@ -250,6 +267,8 @@ static void finish(struct wdsmc_client *c, int err)
         return;
     c->state = WDSMC_CLIENT_DONE;
     c->err = err;
+    wdsmc_rpcnet_client_close(c->rpc);
+    c->rpc = NULL;
     if (c->group)
         uv_udp_recv_stop(c->group);
     if (c->ucast)
@@ -265,7 +284,8 @@ static void finish(struct wdsmc_client *c, int err)
 /* MS-WDSMSI reply -> session                                          */
 /* ------------------------------------------------------------------ */
 
-static int start_session(struct wdsmc_client *c, const struct wdsmc_msi_reply *r)
+static int start_session(struct wdsmc_client *c, const struct wdsmc_msi_reply *r,
+                         uint8_t server_sec, uint8_t client_sec, const struct wdsmc_mt_keys *keys)
 {
     uint64_t now = now_ms();
     int err;
@@ -310,9 +330,9 @@ static int start_session(struct wdsmc_client *c, const struct wdsmc_msi_reply *r
             .mcast_port = r->mcast_port,
             .server_addr = r->server_addr,
             .server_port = r->server_port,
-            /* MS-WDSMSI 3.1.5.3: over UDP both modes are CHECKSUM. */
-            .server_sec = WDSMC_SEC_CHECKSUM,
-            .client_sec = WDSMC_SEC_CHECKSUM,
+            .server_sec = server_sec,
+            .client_sec = client_sec,
+            .keys = keys,
     };
     struct wdsmc_mt_join_info ji = {
             .name = c->name,
@@ -342,15 +362,180 @@ static int start_session(struct wdsmc_client *c, const struct wdsmc_msi_reply *r
     return wdsmc_mt_client_start(c->mt, now);
 }
 
+static int rpc_start(struct wdsmc_client *c);
+
 static void msi_done(void *ctx, int err, const struct wdsmc_msi_reply *reply, uint32_t win32)
 {
     struct wdsmc_client *c = ctx;
     (void)win32;
 
-    if (err == 0)
-        err = start_session(c, reply);
+    /* AUTO: no answer over UDP is what a Server 2016+ does; ask over RPC.
+     * An answer (even an error) means this server speaks MS-WDSMSI/UDP. */
+    if (err == -ETIMEDOUT && c->rpc_fallback && c->err != -ECANCELED) {
+        err = rpc_start(c);
+    } else if (err == 0) {
+        /* MS-WDSMSI 3.1.5.3: over UDP both modes are CHECKSUM. */
+        err = start_session(c, reply, WDSMC_SEC_CHECKSUM, WDSMC_SEC_CHECKSUM, NULL);
+    }
     if (err < 0)
         finish(c, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Initiation over MS-WDSC RPC (WDSMC_OP_INITIATE, MS-WDSMSI 2.2.1)    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * MS-WDSMSI 2.2.1.1 and 2.2.1.2 (the two flowcharts): the modes of a session
+ * initiated over MS-WDSC. With SecMode, its halves name them, and HASH needs
+ * SymKey, SIGN needs SignKey; a client never signs. Without SecMode the keys
+ * decide: the server signs if there is a SignKey, else hashes if there is a
+ * SymKey, else sends no security data; the client hashes if there is a
+ * SymKey, else sends none. Returns 0 or -WDSMC_EBADREPLY.
+ */
+static int choose_sec_modes(const struct wdsmc_wdsc_initiate_rep *rep, uint8_t *ret_server,
+                            uint8_t *ret_client)
+{
+    uint16_t ssec, csec;
+
+    if (rep->has_sec_mode) {
+        ssec = rep->server_sec_mode;
+        csec = rep->client_sec_mode;
+    } else {
+        ssec = rep->has_sign_key  ? WDSMCTP_SEC_SIGN
+               : rep->has_sym_key ? WDSMCTP_SEC_HASH
+                                  : WDSMCTP_SEC_NONE;
+        csec = rep->has_sym_key ? WDSMCTP_SEC_HASH : WDSMCTP_SEC_NONE;
+    }
+    if (ssec > WDSMCTP_SEC_CHECKSUM || csec > WDSMCTP_SEC_CHECKSUM || csec == WDSMCTP_SEC_SIGN)
+        return -WDSMC_EBADREPLY;
+    if ((ssec == WDSMCTP_SEC_HASH || csec == WDSMCTP_SEC_HASH) && !rep->has_sym_key)
+        return -WDSMC_EBADREPLY;
+    if (ssec == WDSMCTP_SEC_SIGN && !rep->has_sign_key)
+        return -WDSMC_EBADREPLY;
+    *ret_server = (uint8_t)ssec;
+    *ret_client = (uint8_t)csec;
+    return 0;
+}
+
+static int rpc_initiate_reply(struct wdsmc_client *c, const uint8_t *pkt, size_t len)
+{
+    struct wdsmc_wdsc_pkt p = {0};
+    struct wdsmc_wdsc_initiate_rep rep;
+    struct wdsmc_msi_reply msi;
+    int err;
+
+    if ((err = wdsmc_wdsc_decode(pkt, len, &p)) < 0)
+        goto out_bad;
+    err = wdsmc_wdsc_initiate_rep_parse(&p, &rep);
+    if (err == 0 && rep.error) {
+        /* The same codes as an MS-WDSMSI ERROR (decision 4). */
+        if (rep.error == WDSMC_WIN32_NOT_FOUND || rep.error == WDSMC_WIN32_FILE_NOT_FOUND)
+            err = -WDSMC_ENOCONTENT;
+        else if (rep.error == WDSMC_WIN32_ACCESS_DENIED)
+            err = -EACCES;
+        else
+            err = -WDSMC_ESERVER;
+        goto out;
+    }
+    if (err < 0)
+        goto out_bad;
+    if (wdsmc_wdsc_initiate_rep_to_msi(&rep, &msi) < 0 || wdsmc_msi_reply_check(&msi) < 0)
+        goto out_bad;
+
+    uint8_t ssec, csec;
+    if ((err = choose_sec_modes(&rep, &ssec, &csec)) < 0)
+        goto out;
+    /* HASH and SIGN sessions need the reply's keys (MS-WDSMT 2.2.2.1-2);
+     * they are copied by the MS-WDSMT client when it is created. */
+    struct wdsmc_mt_keys keys = {
+            .sym_key = rep.has_sym_key ? rep.sym_key.p : NULL,
+            .sym_key_len = rep.has_sym_key ? rep.sym_key.len : 0,
+            .sign_key = rep.has_sign_key ? rep.sign_key.p : NULL,
+            .sign_key_len = rep.has_sign_key ? rep.sign_key.len : 0,
+            .hash_alg = rep.has_hash_alg ? rep.hash_alg : 0,
+            .hmac_alg = rep.has_hmac_alg ? rep.hmac_alg : 0,
+    };
+    if (rep.has_metadata && c->cbs.metadata)
+        c->cbs.metadata(c->cbs.ctx, rep.metadata.p, rep.metadata.len);
+    if (c->state == WDSMC_CLIENT_DONE || c->err == -ECANCELED) {
+        err = c->state == WDSMC_CLIENT_DONE ? 0 : -ECANCELED;
+        goto out;
+    }
+    err = start_session(c, &msi, ssec, csec, &keys);
+    /* A key blob or algorithm the MS-WDSMT client cannot use is the
+     * server's reply at fault, not ours. */
+    if (err == -ENOKEY || err == -WDSMC_EKEYBLOB || err == -ENOTSUP)
+        err = -WDSMC_EBADREPLY;
+    goto out;
+out_bad:
+    err = -WDSMC_EBADREPLY;
+out:
+    wdsmc_wdsc_pkt_fini(&p);
+    return err;
+}
+
+static void rpc_replied(void *ctx, int err, const uint8_t *pkt, size_t len)
+{
+    struct wdsmc_client *c = ctx;
+
+    if (err == 0)
+        err = rpc_initiate_reply(c, pkt, len);
+    /* One call per session: the connection is not needed any more. */
+    wdsmc_rpcnet_client_close(c->rpc);
+    c->rpc = NULL;
+    if (err < 0)
+        finish(c, err);
+    rearm(c);
+}
+
+static void rpc_connected(void *ctx, int err)
+{
+    struct wdsmc_client *c = ctx;
+    uint8_t *pkt = NULL;
+    size_t len;
+
+    if (err == 0) {
+        struct wdsmc_wdsc_initiate_req req = {.has_cap = true, .cap = WDSMC_WDSC_CAP_DEFAULT};
+        snprintf(req.ns, sizeof(req.ns), "%s", c->ns);
+        snprintf(req.content, sizeof(req.content), "%s", c->content);
+        snprintf(req.client, sizeof(req.client), "%s", c->name);
+        err = wdsmc_wdsc_initiate_req_build(&req, &pkt, &len);
+        if (err == 0)
+            err = wdsmc_rpcnet_client_call(c->rpc, pkt, len, rpc_replied, c);
+        free(pkt);
+    }
+    if (err < 0)
+        finish(c, err);
+}
+
+static int rpc_start(struct wdsmc_client *c)
+{
+    struct wdsmc_rpcnet_client_cfg cfg = {
+            .host = c->server,
+            .port = c->rpc_port,
+            .auth = c->auth == WDSMC_AUTH_SPNEGO ? WDSMC_RPCNET_AUTH_SPNEGO
+                                                 : WDSMC_RPCNET_AUTH_NTLM,
+            .cred =
+                    {
+                            .user = c->user,
+                            .domain = c->domain,
+                            .password = c->password,
+                            .nt_hash = c->has_nt_hash ? c->nt_hash : NULL,
+                            .workstation = c->name,
+                    },
+            .connect_timeout_ms = c->rpc_timeout,
+            .call_timeout_ms = c->rpc_timeout,
+    };
+    int err;
+
+    if ((err = wdsmc_rpcnet_client_new(c->loop, &cfg, &c->rpc)) < 0)
+        return err;
+    if ((err = wdsmc_rpcnet_client_connect(c->rpc, rpc_connected, c)) < 0) {
+        wdsmc_rpcnet_client_close(c->rpc);
+        c->rpc = NULL;
+    }
+    return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -484,6 +669,13 @@ static void free_session(struct wdsmc_client *c)
     free(c->content);
     free(c->iface);
     free(c->recvbuf);
+    free(c->user);
+    free(c->domain);
+    if (c->password) {
+        explicit_bzero(c->password, strlen(c->password));
+        free(c->password);
+    }
+    explicit_bzero(c->nt_hash, sizeof(c->nt_hash));
     free(c);
 }
 
@@ -511,6 +703,8 @@ int wdsmc_client_new(uv_loop_t *loop, const struct wdsmc_client_request *req,
         return -EINVAL;
     if (req->interface && wdsmc_uvnet_parse_ip(req->interface, &(struct wdsmc_addr){0}) < 0)
         return -EINVAL;
+    if (req->initiation > WDSMC_INITIATION_RPC || req->auth > WDSMC_AUTH_SPNEGO)
+        return -EINVAL;
 
     struct wdsmc_client *c = calloc(1, sizeof(*c));
     if (!c)
@@ -531,7 +725,29 @@ int wdsmc_client_new(uv_loop_t *loop, const struct wdsmc_client_request *req,
     c->content = strdup(req->content);
     c->iface = req->interface ? strdup(req->interface) : NULL;
     c->recvbuf = malloc(WDSMC_UVNET_RECVBUF);
-    if (!c->server || !c->ns || !c->content || (req->interface && !c->iface) || !c->recvbuf) {
+    c->initiation = req->initiation;
+    c->rpc_port = req->rpc_port;
+    c->auth = req->auth;
+    c->rpc_timeout = req->rpc_timeout ? req->rpc_timeout : DEFAULT_RPC_TIMEOUT;
+    /* The anonymous logon is a user name of "" with no password. */
+    c->user = strdup(req->anonymous || !req->user ? "" : req->user);
+    c->domain = strdup(req->anonymous || !req->domain ? "" : req->domain);
+    if (!req->anonymous && req->password)
+        c->password = strdup(req->password);
+    if (!req->anonymous && req->nt_hash) {
+        memcpy(c->nt_hash, req->nt_hash, 16);
+        c->has_nt_hash = true;
+    }
+    bool creds = req->anonymous || (req->user && *req->user);
+    if (c->initiation == WDSMC_INITIATION_AUTO && creds) {
+        c->rpc_fallback = true;
+        if (!c->msi_tries)
+            c->msi_tries = AUTO_UDP_TRIES;
+        if (!c->msi_interval)
+            c->msi_interval = AUTO_UDP_INTERVAL;
+    }
+    if (!c->server || !c->ns || !c->content || (req->interface && !c->iface) || !c->recvbuf ||
+        !c->user || !c->domain || (!req->anonymous && req->password && !c->password)) {
         free_session(c);
         return -ENOMEM;
     }
@@ -629,7 +845,15 @@ int wdsmc_client_start(struct wdsmc_client *c)
     if ((err = uv_udp_recv_start(c->ucast, alloc_cb, on_recv)) < 0)
         return err;
     c->state = WDSMC_CLIENT_INITIATING;
-    wdsmc_msi_client_start(&c->msi, now_ms());
+    if (c->initiation == WDSMC_INITIATION_RPC) {
+        /* The MS-WDSMSI machine stays idle (no deadline); the RPC client
+         * runs its own timeouts. */
+        c->msi.done = true;
+        if ((err = rpc_start(c)) < 0)
+            return err;
+    } else {
+        wdsmc_msi_client_start(&c->msi, now_ms());
+    }
     rearm(c);
     return 0;
 }

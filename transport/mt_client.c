@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mt_client.h"
+#include "mtsec.h"
 #include "ranges.h"
 
 #define NEVER UINT64_MAX
@@ -21,7 +22,12 @@ enum timer {
 };
 
 struct wdsmc_mt_client {
-    struct wdsmc_mt_session_info si;
+    struct wdsmc_mt_session_info si; /* si.keys is NULL: the keys are below */
+    /* MS-WDSMT 3.2.5.2: how server packets are checked (Server Security
+     * Mode) and ours protected (Client Security Mode), with their keys. */
+    struct wdsmc_mtsec keys;
+    struct wdsmc_mt_security rx_sec, tx_sec;
+    size_t max_ranges;         /* NACK ranges that fit one datagram with tx_sec */
     struct wdsmc_mt_join join; /* JOIN body, built once */
     bool multistream;
     uint8_t sid[WDSMC_MT_MAX_SID_LEN];
@@ -146,7 +152,7 @@ static void emit(struct wdsmc_mt_client *c, struct wdsmc_mt_pkt *pkt, uint64_t n
     pkt->sec_type = c->si.client_sec;
     pkt->session_id = c->si.session_id;
     pkt->sender_time = now; /* decision 7 */
-    ssize_t n = wdsmc_mt_encode(pkt, c->out, sizeof(c->out));
+    ssize_t n = wdsmc_mt_encode_sec(pkt, &c->tx_sec, c->out, sizeof(c->out));
     /* Every packet built here is valid by construction (lengths are capped
      * and the JOIN was checked at creation), so this cannot fail. */
     if (n < 0)
@@ -427,7 +433,7 @@ static void fire_nack(struct wdsmc_mt_client *c, uint64_t now)
         return;
     /* Decision 20: as many ranges as fit one datagram, the lowest first; the
      * rest go in later NACKs once these are repaired. */
-    size_t max = wdsmc_mt_max_ranges();
+    size_t max = c->max_ranges;
     struct wdsmc_mt_pkt pkt = {.opcode = WDSMC_MT_NACK};
     pkt.u.nack.client_id = c->client_id;
     pkt.u.nack.hi_seq = c->hi_seq;
@@ -740,18 +746,38 @@ void wdsmc_mt_client_params_default(struct wdsmc_mt_client_params *p)
     p->max_missing_ranges = WDSMC_MT_DEFAULT_MAX_MISSING;
 }
 
-static int check_sec(uint8_t mode)
+/* MS-WDSMSI 2.2.1.1-2, 3.1.5.1: which keys the two modes need
+ * (WDSMC_MTSEC_* flags), or a negative error for modes we cannot run. */
+static int sec_needs(uint8_t server_sec, uint8_t client_sec)
 {
-    switch (mode) {
+    int need = 0;
+
+    switch (server_sec) {
     case WDSMC_SEC_NONE:
     case WDSMC_SEC_CHECKSUM:
-        return 0;
+        break;
     case WDSMC_SEC_HASH:
+        need |= WDSMC_MTSEC_HMAC;
+        break;
     case WDSMC_SEC_SIGN:
-        return -ENOTSUP;
+        need |= WDSMC_MTSEC_VERIFY;
+        break;
     default:
         return -EINVAL;
     }
+    switch (client_sec) {
+    case WDSMC_SEC_NONE:
+    case WDSMC_SEC_CHECKSUM:
+        break;
+    case WDSMC_SEC_HASH:
+        need |= WDSMC_MTSEC_HMAC;
+        break;
+    case WDSMC_SEC_SIGN:
+        return -ENOTSUP; /* a client has no private key */
+    default:
+        return -EINVAL;
+    }
+    return need;
 }
 
 int wdsmc_mt_client_new(const struct wdsmc_mt_session_info *si, const struct wdsmc_mt_join_info *ji,
@@ -760,11 +786,9 @@ int wdsmc_mt_client_new(const struct wdsmc_mt_session_info *si, const struct wds
 {
     if (!si || !ji || !cbs || !ret || !cbs->send || !cbs->done)
         return -EINVAL;
-    int r = check_sec(si->server_sec);
-    if (r == 0)
-        r = check_sec(si->client_sec);
-    if (r < 0)
-        return r;
+    int need = sec_needs(si->server_sec, si->client_sec);
+    if (need < 0)
+        return need;
     if (ji->user_sid && ji->user_sid_len > WDSMC_MT_MAX_SID_LEN)
         return -EINVAL;
     if (!ji->name || strlen(ji->name) >= sizeof(((struct wdsmc_mt_join *)0)->client_name))
@@ -774,6 +798,7 @@ int wdsmc_mt_client_new(const struct wdsmc_mt_session_info *si, const struct wds
     if (!c)
         return -ENOMEM;
     c->si = *si;
+    c->si.keys = NULL;
     strcpy(c->join.client_name, ji->name);
     c->join.ip = ji->local_ip;
     memcpy(c->join.mac, ji->mac, sizeof(c->join.mac));
@@ -805,6 +830,14 @@ int wdsmc_mt_client_new(const struct wdsmc_mt_session_info *si, const struct wds
     /* MS-WDSMT 3.2.3: the Query Cache Trigger's answer. */
     c->max_app = c->p.max_app_cache;
 
+    /* The keys are checked now, so every packet can be protected later. */
+    int r = wdsmc_mtsec_init(&c->keys, si->keys, (unsigned)need, c->p.seed);
+    if (r < 0)
+        goto fail;
+    wdsmc_mtsec_view(&c->keys, si->server_sec, &c->rx_sec);
+    wdsmc_mtsec_view(&c->keys, si->client_sec, &c->tx_sec);
+    c->max_ranges = wdsmc_mt_max_ranges_sec(&c->tx_sec);
+
     r = wdsmc_missing_init(&c->missing, c->p.max_missing_ranges);
     if (r < 0)
         goto fail;
@@ -812,7 +845,7 @@ int wdsmc_mt_client_new(const struct wdsmc_mt_session_info *si, const struct wds
      * fail silently on every send. */
     struct wdsmc_mt_pkt pkt = {.opcode = WDSMC_MT_JOIN, .sec_type = c->si.client_sec};
     pkt.u.join = c->join;
-    if (wdsmc_mt_encode(&pkt, c->out, sizeof(c->out)) < 0) {
+    if (wdsmc_mt_encode_sec(&pkt, &c->tx_sec, c->out, sizeof(c->out)) < 0) {
         r = -EINVAL;
         goto fail;
     }
@@ -820,6 +853,7 @@ int wdsmc_mt_client_new(const struct wdsmc_mt_session_info *si, const struct wds
     return 0;
 fail:
     wdsmc_missing_fini(&c->missing);
+    wdsmc_mtsec_fini(&c->keys);
     free(c);
     return r;
 }
@@ -829,6 +863,7 @@ void wdsmc_mt_client_free(struct wdsmc_mt_client *c)
     if (!c)
         return;
     wdsmc_missing_fini(&c->missing);
+    wdsmc_mtsec_fini(&c->keys);
     free(c);
 }
 
@@ -853,18 +888,16 @@ int wdsmc_mt_client_handle(struct wdsmc_mt_client *c, const uint8_t *buf, size_t
 
     /* MS-WDSMT 3.2.5.2 */
     struct wdsmc_mt_pkt pkt;
-    ssize_t r = wdsmc_mt_decode(buf, len, &pkt);
-    if (r == -WDSMC_ESECUNSUPP) {
+    ssize_t r = wdsmc_mt_decode_sec(buf, len, &c->rx_sec, &pkt);
+    if (r == -WDSMC_EHMAC || r == -WDSMC_ESIG)
+        c->st.auth_failures++;
+    if (r == -WDSMC_ESECTYPE || r == -WDSMC_EHMAC || r == -WDSMC_ESIG) {
         c->st.drop_security++;
         return (int)r;
     }
     if (r < 0) {
         c->st.drop_decode++;
         return (int)r;
-    }
-    if (pkt.sec_type != c->si.server_sec) {
-        c->st.drop_security++;
-        return -WDSMC_ESECTYPE;
     }
     if (pkt.session_id != c->si.session_id) {
         c->st.drop_session++;

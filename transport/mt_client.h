@@ -58,8 +58,16 @@ struct wdsmc_mt_session_info {
     uint16_t mcast_port;
     struct wdsmc_addr server_addr; /* Server Address: where every packet goes */
     uint16_t server_port;
-    uint8_t server_sec; /* Server Security Mode: WDSMC_SEC_NONE or _CHECKSUM */
-    uint8_t client_sec; /* Client Security Mode: WDSMC_SEC_NONE or _CHECKSUM */
+    uint8_t server_sec; /* Server Security Mode: WDSMC_SEC_NONE, _HASH, _SIGN
+                           or _CHECKSUM; what server packets must carry */
+    uint8_t client_sec; /* Client Security Mode: WDSMC_SEC_NONE, _HASH or
+                           _CHECKSUM; what we send (a client cannot sign) */
+    /* MS-WDSMSI SymKey (HASH either way), SignKey (server SIGN), HashAlgId,
+     * HMACAlgId. Read by wdsmc_mt_client_new() only, which copies what the
+     * modes need; NULL is fine for NONE and CHECKSUM. Always NULL in the
+     * copies the client hands back (_session(), rebind): a DEMOTE keeps the
+     * keys (MS-WDSMT 2.2.13), the client holds them. */
+    const struct wdsmc_mt_keys *keys;
 };
 
 /* What the JOIN says about us (MS-WDSMT 2.2.5, 3.2.5.3). Copied at creation. */
@@ -145,7 +153,9 @@ struct wdsmc_mt_client_stats {
     uint64_t odata, rdata, spm;
     uint64_t bytes_up;      /* payload bytes handed to the data callback */
     uint64_t drop_decode;   /* undecodable (codec error) */
-    uint64_t drop_security; /* security type other than the server's mode */
+    uint64_t drop_security; /* security type other than the server's mode,
+                               or a bad HMAC/signature (auth_failures) */
+    uint64_t auth_failures; /* HMAC (HASH) or signature (SIGN) mismatch */
     uint64_t drop_session;  /* another session id */
     uint64_t drop_invalid;  /* JOINACK with ClientId 0, oversized POLL AppData */
     uint64_t ignored;       /* valid but not for this state (3.2.5.1), NCF */
@@ -166,8 +176,12 @@ void wdsmc_mt_client_params_default(struct wdsmc_mt_client_params *p);
  * Create a client in IDLE; nothing is sent until _start(). si, ji, params and
  * cbs are copied (the name and SID bytes too). params NULL: the defaults.
  * Returns 0 and *ret (owned by the caller; release with _free), or
- *   -ENOTSUP  a security mode of HASH or SIGN
- *   -EINVAL   another unknown security mode, a name over 15 characters or not
+ *   -ENOTSUP  a Client Security Mode of SIGN (MS-WDSMSI 3.1.5.1 never asks a
+ *             client to sign), a HashAlgId other than SHA-256 or SHA-1, an
+ *             HMACAlgId other than CALG_HMAC
+ *   -ENOKEY   HASH without si->keys->sym_key, server SIGN without sign_key
+ *   -WDSMC_EKEYBLOB  a malformed SymKey or SignKey blob
+ *   -EINVAL   an unknown security mode, a name over 15 characters or not
  *             UTF-8, an address length other than 4 or 16, a SID over
  *             WDSMC_MT_MAX_SID_LEN, no send or done callback
  *   -ENOMEM
@@ -193,8 +207,9 @@ int wdsmc_mt_client_start(struct wdsmc_mt_client *c, uint64_t now);
  * Inactivity Timer, then process it by state. buf is borrowed for the call.
  * Returns 0 when the packet was valid (processed, or ignored by the rules:
  * wrong state, stale sequence number, NCF...), or the reason it was dropped:
- * a negative codec error (-WDSMC_ECHECKSUM, -WDSMC_ETRUNC...),
- * -WDSMC_ESECTYPE (security type differs from the server's mode), -EPROTO
+ * a negative codec error (-WDSMC_ECHECKSUM, -WDSMC_EHMAC, -WDSMC_ESIG,
+ * -WDSMC_ETRUNC...), -WDSMC_ESECTYPE (security type differs from the
+ * server's mode, or its SecurityDataLen from the keys'), -EPROTO
  * (another session's id), -WDSMC_EVALUE (JOINACK with ClientId 0), -EMSGSIZE
  * (POLL AppData over WDSMC_MT_CLIENT_APP_MAX); -EBUSY from a callback. In
  * IDLE, LEAVING and DONE packets are ignored (0).

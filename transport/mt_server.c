@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "mt_server.h"
+#include "mtsec.h"
 
 /* Largest rate accepted, so that the token arithmetic cannot overflow. */
 #define MT_MAX_RATE 100000000000ULL /* 100 GB/s */
@@ -94,6 +95,10 @@ struct wdsmc_mt_server {
     struct wdsmc_mt_server_params p;
     uint32_t session_id;
     uint8_t server_sec, client_sec;
+    /* MS-WDSMT 2.2.2, 3.1.5.1.1: how we protect what we send (tx) and check
+     * what clients send (rx), with the keys. */
+    struct wdsmc_mtsec keys;
+    struct wdsmc_mt_security tx_sec, rx_sec;
     uint32_t max_clients;
     uint32_t max_data_list;
     uint64_t max_rate;
@@ -329,7 +334,7 @@ static void mt_pkt_init(struct wdsmc_mt_server *s, struct wdsmc_mt_pkt *pkt, uin
 /* Encode into s->tx; returns the length or a negative error. */
 static ssize_t mt_encode(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt)
 {
-    return wdsmc_mt_encode(pkt, s->tx, WDSMC_MAX_DATAGRAM);
+    return wdsmc_mt_encode_sec(pkt, &s->tx_sec, s->tx, WDSMC_MAX_DATAGRAM);
 }
 
 static ssize_t mt_send_mcast(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt)
@@ -519,7 +524,7 @@ static void mt_send_spm(struct wdsmc_mt_server *s, uint64_t now)
 }
 
 /*
- * Decision 49: the master need not ACK every ODATA. MS-WDSMT 3.2.5.13 lets
+ * Decision 56: the master need not ACK every ODATA. MS-WDSMT 3.2.5.13 lets
  * the server say which ones it wants acknowledged with ODATA_FW_LEAD_SEQ_NO
  * (as Windows Server 2012 does, <7>): a client ACKs an ODATA only when the
  * option's value is at least the packet's ODATASeqNo. We ask for one ACK per
@@ -662,7 +667,7 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
             break;
         }
         if (!s->cb.pull_data(s->cb.ctx, &token)) {
-            /* With ACKs thinned (decision 49) the last packets of a batch
+            /* With ACKs thinned (decision 56) the last packets of a batch
              * may not have asked for one; an SPM now makes the master
              * acknowledge them (3.2.5.9) instead of at the SPM timer. */
             if (!s->source_dry && s->mc_lead > s->mc_trail && s->p.ack_interval != 1)
@@ -1164,14 +1169,17 @@ int wdsmc_mt_server_handle(struct wdsmc_mt_server *s, const uint8_t *buf, size_t
         r = -EINVAL;
         goto out;
     }
-    n = wdsmc_mt_decode(buf, len, &pkt);
-    if (n < 0) {
-        r = (int)n;
+    /* 3.1.5.1.1 Packet Validation: the security header must be the client
+     * security mode's (-EPROTO), and its HMAC or checksum right. */
+    n = wdsmc_mt_decode_sec(buf, len, &s->rx_sec, &pkt);
+    if (n == -WDSMC_ESECTYPE && pkt.sec_type != s->client_sec) {
+        r = -EPROTO;
         goto out;
     }
-    /* 3.1.5.1.1 Packet Validation */
-    if (pkt.sec_type != s->client_sec) {
-        r = -EPROTO;
+    if (n < 0) {
+        if (n == -WDSMC_EHMAC)
+            s->st.auth_failures++;
+        r = (int)n;
         goto out;
     }
     if (pkt.session_id != s->session_id) {
@@ -1585,6 +1593,40 @@ static ssize_t mt_data_overhead(struct wdsmc_mt_server *s)
     return mt_encode(s, &pkt);
 }
 
+/* MS-WDSMSI 3.1.1.3, 3.1.5.1: the keys (WDSMC_MTSEC_* flags) the two modes
+ * need, or a negative error for modes we cannot run. */
+static int mt_sec_needs(uint8_t server_sec, uint8_t client_sec)
+{
+    int need = 0;
+
+    switch (server_sec) {
+    case WDSMC_SEC_NONE:
+    case WDSMC_SEC_CHECKSUM:
+        break;
+    case WDSMC_SEC_HASH:
+        need |= WDSMC_MTSEC_HMAC;
+        break;
+    case WDSMC_SEC_SIGN:
+        need |= WDSMC_MTSEC_SIGN;
+        break;
+    default:
+        return -EINVAL;
+    }
+    switch (client_sec) {
+    case WDSMC_SEC_NONE:
+    case WDSMC_SEC_CHECKSUM:
+        break;
+    case WDSMC_SEC_HASH:
+        need |= WDSMC_MTSEC_HMAC;
+        break;
+    case WDSMC_SEC_SIGN:
+        return -ENOTSUP; /* we would need every client's public key */
+    default:
+        return -EINVAL;
+    }
+    return need;
+}
+
 int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
                         const struct wdsmc_mt_server_callbacks *cb, uint64_t now,
                         struct wdsmc_mt_server **ret)
@@ -1596,9 +1638,9 @@ int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
     if (!cfg || !cb || !ret || !cb->send_mcast || !cb->send_ucast || !cb->pull_data ||
         !cb->fill_data)
         return -EINVAL;
-    if ((cfg->server_sec != WDSMC_SEC_NONE && cfg->server_sec != WDSMC_SEC_CHECKSUM) ||
-        (cfg->client_sec != WDSMC_SEC_NONE && cfg->client_sec != WDSMC_SEC_CHECKSUM))
-        return -ENOTSUP;
+    int need = mt_sec_needs(cfg->server_sec, cfg->client_sec);
+    if (need < 0)
+        return need;
     p = &cfg->params;
     if (p->exp_max_window_size == 0 || p->max_window_size < p->exp_max_window_size ||
         p->max_window_size < 2 || p->max_join_ack_sends == 0)
@@ -1612,6 +1654,13 @@ int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
     s->session_id = cfg->session_id;
     s->server_sec = cfg->server_sec;
     s->client_sec = cfg->client_sec;
+    int r = wdsmc_mtsec_init(&s->keys, cfg->keys, (unsigned)need, cfg->seed);
+    if (r < 0) {
+        free(s);
+        return r;
+    }
+    wdsmc_mtsec_view(&s->keys, s->server_sec, &s->tx_sec);
+    wdsmc_mtsec_view(&s->keys, s->client_sec, &s->rx_sec);
     s->max_clients = cfg->max_clients ? cfg->max_clients : WDSMC_MT_SERVER_DEFAULT_MAX_CLIENTS;
     s->max_data_list =
             cfg->max_data_list ? cfg->max_data_list : WDSMC_MT_SERVER_DEFAULT_MAX_DATA_LIST;
@@ -1653,7 +1702,7 @@ int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
     s->clients_cap = s->max_clients > UINT32_MAX / 2 ? UINT32_MAX : 2 * s->max_clients;
     s->clients = calloc(s->clients_cap, sizeof(*s->clients));
     s->tx = malloc(WDSMC_MAX_DATAGRAM);
-    s->max_ranges = wdsmc_mt_max_ranges();
+    s->max_ranges = wdsmc_mt_max_ranges_sec(&s->tx_sec);
     s->ncf_ranges = calloc(s->max_ranges ? s->max_ranges : 1, sizeof(*s->ncf_ranges));
     if (!s->clients || !s->tx || !s->ncf_ranges) {
         wdsmc_mt_server_free(s);
@@ -1683,6 +1732,7 @@ void wdsmc_mt_server_free(struct wdsmc_mt_server *s)
     free(s->tx);
     free(s->payload);
     free(s->ncf_ranges);
+    wdsmc_mtsec_fini(&s->keys);
     free(s);
 }
 

@@ -58,7 +58,7 @@ struct wdsmc_mt_server_params {
     uint32_t demote_interval;            /* 500 */
     /* Ours, not the spec's: ask the master for an ACK only every this many
      * ODATA with ODATA_FW_LEAD_SEQ_NO (MS-WDSMT 2.2.16, 3.2.5.13; decision
-     * 49). 1: every packet, no option sent. 0: a quarter of the window. */
+     * 56). 1: every packet, no option sent. 0: a quarter of the window. */
     uint32_t ack_interval; /* 0 */
 };
 
@@ -126,8 +126,16 @@ struct wdsmc_mt_server_callbacks {
 /* Creation parameters. */
 struct wdsmc_mt_server_config {
     uint32_t session_id; /* MS-WDSMSI SessionId */
-    uint8_t server_sec;  /* security of what we send: WDSMC_SEC_NONE or _CHECKSUM */
-    uint8_t client_sec;  /* security a client's packet must carry */
+    uint8_t server_sec;  /* security of what we send: WDSMC_SEC_NONE, _HASH,
+                            _SIGN or _CHECKSUM */
+    uint8_t client_sec;  /* security a client's packet must carry: NONE, HASH
+                            or CHECKSUM */
+    /* Keys for HASH (sym_key, either direction) and SIGN (sign_priv, a
+     * PRIVATEKEYBLOB; its public half, wdsmc_cryptoapi_publickeyblob_write(),
+     * is the SignKey clients get), with hash_alg/hmac_alg. Borrowed by
+     * wdsmc_mt_server_new(), which copies what the modes need; NULL for NONE
+     * and CHECKSUM. */
+    const struct wdsmc_mt_keys *keys;
     struct wdsmc_mt_server_params params;
     uint32_t max_clients;   /* pending + active clients; 0 = 200 */
     uint64_t max_rate;      /* ODATA+RDATA bytes per second; 0 = unlimited */
@@ -198,8 +206,9 @@ struct wdsmc_mt_server_stats {
     uint64_t spm_packets, spm_bytes;
     uint64_t ncf_packets, qcc_packets, poll_packets, kick_packets, demote_packets;
     uint64_t joinack_packets;
-    uint64_t rx_packets; /* accepted */
-    uint64_t rx_dropped; /* handle() returned an error */
+    uint64_t rx_packets;    /* accepted */
+    uint64_t rx_dropped;    /* handle() returned an error */
+    uint64_t auth_failures; /* HMAC mismatches (-WDSMC_EHMAC), in rx_dropped */
     uint64_t joins_refused;
     uint64_t master_switches;
     uint64_t stray_kicks; /* unicast KICKs to unknown ClientIds (decision 43),
@@ -214,9 +223,13 @@ struct wdsmc_mt_server;
  *   cfg  borrowed; copied
  *   cb   copied; send_mcast, send_ucast, pull_data, fill_data are required
  *   ret  on success the new server, freed by the caller with _free
- * Returns 0; -ENOTSUP for a security mode other than NONE or CHECKSUM;
- * -EINVAL for a missing callback or an inconsistent parameter (a zero window
- * size, ExpMax > Max, MaxJoinAckSends 0); -ENOMEM.
+ * Returns 0; -ENOTSUP for a client security mode of SIGN (MS-WDSMSI
+ * 3.1.5.1 never asks clients to sign), a HashAlgId other than SHA-256 or
+ * SHA-1, or an HMACAlgId other than CALG_HMAC; -ENOKEY when HASH lacks
+ * cfg->keys->sym_key or SIGN lacks sign_priv; -WDSMC_EKEYBLOB for a malformed
+ * key blob; -EINVAL for an unknown security mode, a missing callback or an
+ * inconsistent parameter (a zero window size, ExpMax > Max, MaxJoinAckSends
+ * 0); -ENOMEM. In SIGN mode every packet sent costs an RSA signature.
  */
 int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
                         const struct wdsmc_mt_server_callbacks *cb, uint64_t now,
@@ -230,7 +243,9 @@ void wdsmc_mt_server_free(struct wdsmc_mt_server *s);
  *   buf, len  the UDP payload (borrowed)
  *   from      the datagram's source (borrowed)
  * Returns 0 when the packet was processed, or a negative error saying why it
- * was dropped: a codec error (-WDSMC_E*); -EPROTO for the wrong security type
+ * was dropped: a codec error (-WDSMC_E*: -WDSMC_EHMAC for a HASH packet whose
+ * HMAC does not match, -WDSMC_ESECTYPE for a HASH header of the wrong
+ * length); -EPROTO for the wrong security type
  * or an opcode a client does not send; -EXDEV for another session's id;
  * -ENOENT for a client id on no list that could use it (a QCR, NACK, POLLACK
  * or ACK naming a ClientId on no list is answered with a rate-limited unicast

@@ -101,6 +101,7 @@ struct wdsmc_ntlm {
     void *lookup_ctx;
     bool allow_anonymous;
     bool omit_timestamp;
+    bool require_mic;
     uint64_t max_skew;
 
     /* The exchange so far, kept for the MIC (MS-NLMP 3.1.5.1.2). */
@@ -502,6 +503,7 @@ int wdsmc_ntlm_server_new(const struct wdsmc_rpcauth_server_cfg *cfg, struct wds
     n->lookup_ctx = cfg->lookup_ctx;
     n->allow_anonymous = cfg->allow_anonymous;
     n->omit_timestamp = cfg->omit_timestamp;
+    n->require_mic = cfg->require_mic;
     n->max_skew = cfg->max_skew ? cfg->max_skew : DEFAULT_MAX_SKEW;
     *ret = n;
     return 0;
@@ -882,8 +884,10 @@ static int server_accept(struct wdsmc_ntlm *n, const uint8_t *auth, size_t auth_
         if ((ts > now ? ts - now : now - ts) > n->max_skew)
             return -EACCES;
         /* We always send MsvAvTimestamp, so a client that leaves out the
-         * MIC is either old or tampered with (3.1.5.1.2, 5.1). */
-        if (!mic_present && !n->omit_timestamp)
+         * MIC is old, minimal or tampered with (3.1.5.1.2, 5.1). Tampering
+         * cannot remove a MIC the client sent: its MsvAvFlags bit is under
+         * NTProofStr. Refuse only when configured to. */
+        if (!mic_present && !n->omit_timestamp && n->require_mic)
             return -EPROTO;
     }
 

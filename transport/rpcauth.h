@@ -147,6 +147,12 @@ struct wdsmc_rpcauth_server_cfg {
     /* Known-answer tests only: leave MsvAvTimestamp out of the CHALLENGE
      * (the MS-NLMP 4.2.4 example has none), which also turns off the MIC. */
     bool omit_timestamp;
+    /* Refuse an AUTHENTICATE_MESSAGE without a MIC although the CHALLENGE
+     * carried MsvAvTimestamp (-EPROTO). Off by default: MS-NLMP 3.1.5.1.2
+     * only says the client SHOULD send one and <the note at 5.1> that the
+     * server does not require it; clients such as impacket never do. A MIC
+     * that is present is always checked. */
+    bool require_mic;
 };
 
 /* What an established context reports. Strings are borrowed from it. */

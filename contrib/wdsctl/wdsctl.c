@@ -8,6 +8,7 @@
  * reachable...), 2 bad usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -19,11 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ntlm.h"
+#include "users.h"
 
 #ifndef WDSCTL_VERSION
 #define WDSCTL_VERSION "unknown"
@@ -65,6 +73,13 @@ static void usage(FILE *f)
                "  namespaces                    list namespaces and their contents\n"
                "  watch [--interval SECONDS] [--count N]\n"
                "                                live progress per session and client\n"
+               "  useradd [DOMAIN\\]USER [--users FILE]\n"
+               "                                add a user for MS-WDSC (RPC) logons, or change\n"
+               "                                its password: read from the terminal (twice)\n"
+               "                                or one line of standard input; stored as its\n"
+               "                                NT hash (default FILE " WDSMCD_DEFAULT_USERS ")\n"
+               "  userdel [DOMAIN\\]USER [--users FILE]\n"
+               "                                remove a user from the users file\n"
                "\n"
                "Options:\n"
                "  -S, --socket SOCKET   wdsmcd's control socket (default $WDSCTL_SOCKET or\n"
@@ -730,9 +745,202 @@ static void cmd_watch(struct ctl *c, double interval, long count)
 
 /* ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------ */
+/* Users file (no daemon involved: wdsmcd re-reads the file when it changes) */
+/* ------------------------------------------------------------------------ */
+
+/* One line of fd without its newline into buf[0..cap); false at EOF with
+ * nothing read. Too long a line is an error. */
+static bool read_line(FILE *f, char *buf, size_t cap)
+{
+    if (!fgets(buf, (int)cap, f))
+        return false;
+    size_t n = strlen(buf);
+    if (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    else if (n == cap - 1)
+        fail("password longer than %zu bytes", cap - 2);
+    if (n && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    return true;
+}
+
+/* The password: from the terminal without echo, asked twice, when standard
+ * input is one; else the first line of standard input. Never from argv,
+ * where every user of the machine could read it. */
+static void read_password(const char *name, char *buf, size_t cap)
+{
+    if (!isatty(STDIN_FILENO)) {
+        if (!read_line(stdin, buf, cap))
+            fail("no password on standard input");
+        return;
+    }
+    struct termios old, quiet;
+    if (tcgetattr(STDIN_FILENO, &old) < 0)
+        fail("cannot read the terminal's settings: %s", strerror(errno));
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+    quiet.c_lflag |= ICANON;
+    char again[512];
+    bool ok = true;
+    for (int i = 0; i < 2 && ok; i++) {
+        fprintf(stderr, i ? "Retype the password: " : "Password for %s: ", name);
+        fflush(stderr);
+        if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
+            fail("cannot turn off echo: %s", strerror(errno));
+        ok = read_line(stdin, i ? again : buf, i ? sizeof(again) : cap);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!ok)
+        fail("no password given");
+    bool same = !strcmp(buf, again);
+    explicit_bzero(again, sizeof(again));
+    if (!same) {
+        explicit_bzero(buf, cap);
+        fail("the passwords differ; nothing changed");
+    }
+}
+
+/* Read the whole users file (NULL and *len 0 when it does not exist). */
+static char *slurp_users(const char *path, size_t *ret_len, struct stat *ret_st, bool *exists)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    *exists = fd >= 0;
+    *ret_len = 0;
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return NULL;
+        fail("%s: %s", path, strerror(errno));
+    }
+    if (fstat(fd, ret_st) < 0 || !S_ISREG(ret_st->st_mode))
+        fail("%s: not a regular file", path);
+    if (ret_st->st_size > (off_t)WDSMCD_USERS_MAX_FILE)
+        fail("%s: larger than %u bytes", path, WDSMCD_USERS_MAX_FILE);
+    size_t cap = (size_t)ret_st->st_size + 1, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        fail("out of memory");
+    for (;;) {
+        ssize_t got = read(fd, buf + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            fail("%s: %s", path, strerror(errno));
+        if (got == 0)
+            break;
+        len += (size_t)got;
+        if (len == cap)
+            fail("%s: changed while being read", path);
+    }
+    close(fd);
+    *ret_len = len;
+    return buf;
+}
+
+/* Replace path by text atomically: a mode 0600 temporary file in the same
+ * directory, written, synced and renamed over it. */
+static void write_users(const char *path, const char *text, size_t len, const struct stat *old)
+{
+    char *tmp;
+    if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+        fail("out of memory");
+    int fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0)
+        fail("cannot create a file next to %s: %s", path, strerror(errno));
+    /* Keep the owner a root-run daemon expects (wdsmcd refuses files owned
+     * by others than root or itself). */
+    if (old && geteuid() == 0 && fchown(fd, old->st_uid, old->st_gid) < 0) {
+        int e = errno;
+        unlink(tmp);
+        fail("%s: %s", tmp, strerror(e));
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            int e = errno;
+            unlink(tmp);
+            fail("%s: %s", tmp, strerror(e));
+        }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, 0600) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        fail("%s: %s", path, strerror(e));
+    }
+    free(tmp);
+}
+
+static void cmd_user(const char *users_path, const char *name, bool add)
+{
+    char err[512], *user, *domain;
+
+    if (wdsmcd_users_split_name(name, &user, &domain, err, sizeof(err)) < 0)
+        die_usage("%s", err);
+    /* Serialise editors: a lock on the directory, which outlives renames
+     * of the file inside it. */
+    char *dir_copy = strdup(users_path);
+    if (!dir_copy)
+        fail("out of memory");
+    const char *dir = dirname(dir_copy);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        fail("%s: %s%s", dir, strerror(errno),
+             errno == ENOENT ? " (create the directory first)" : "");
+    if (flock(dfd, LOCK_EX) < 0)
+        fail("%s: cannot lock: %s", dir, strerror(errno));
+
+    uint8_t hash[16];
+    if (add) {
+        char password[WDSMC_NTLM_MAX_PASSWORD * 3 + 2];
+        read_password(name, password, sizeof(password));
+        if (!*password)
+            fail("empty password refused");
+        int r = wdsmc_ntlm_nt_hash(password, hash);
+        explicit_bzero(password, sizeof(password));
+        if (r < 0)
+            fail("the password is not valid UTF-8 or longer than %d characters",
+                 WDSMC_NTLM_MAX_PASSWORD);
+    }
+    struct stat st;
+    bool exists;
+    size_t len;
+    char *old = slurp_users(users_path, &len, &st, &exists);
+    if (!exists && !add)
+        fail("%s: no such file", users_path);
+    static const char header[] =
+            "# wdsmcd users file: [DOMAIN\\]USER:NTHASH, one per line (wdsmcd.conf(5)).\n"
+            "# Written by 'wdsctl useradd'; must stay mode 0600.\n";
+    char *text;
+    size_t text_len;
+    bool found;
+    int r = wdsmcd_users_edit(exists ? old : header, exists ? len : strlen(header), users_path,
+                              user, domain, add ? hash : NULL, &text, &text_len, &found, err,
+                              sizeof(err));
+    explicit_bzero(hash, sizeof(hash));
+    if (old)
+        explicit_bzero(old, len);
+    free(old);
+    if (r < 0)
+        fail("%s", err);
+    write_users(users_path, text, text_len, exists ? &st : NULL);
+    explicit_bzero(text, text_len);
+    free(text);
+    close(dfd); /* releases the lock */
+    printf("%s %s in %s\n", add ? (found ? "changed the password of" : "added") : "removed", name,
+           users_path);
+    free(user);
+    free(domain);
+    free(dir_copy);
+}
+
 int main(int argc, char **argv)
 {
-    enum { OPT_REASON = 0x100, OPT_NO_WAIT, OPT_INTERVAL, OPT_COUNT };
+    enum { OPT_REASON = 0x100, OPT_NO_WAIT, OPT_INTERVAL, OPT_COUNT, OPT_USERS };
     static const struct option longopts[] = {
             {"socket", required_argument, NULL, 'S'},
             {"json", no_argument, NULL, 'j'},
@@ -740,12 +948,13 @@ int main(int argc, char **argv)
             {"no-wait", no_argument, NULL, OPT_NO_WAIT},
             {"interval", required_argument, NULL, OPT_INTERVAL},
             {"count", required_argument, NULL, OPT_COUNT},
+            {"users", required_argument, NULL, OPT_USERS},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
     };
     const char *socket_path = getenv("WDSCTL_SOCKET");
-    const char *reason = NULL;
+    const char *reason = NULL, *users_path = NULL;
     bool no_wait = false;
     double interval = -1;
     long count = -1;
@@ -766,6 +975,11 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "fail") && strcmp(optarg, "fallback") && strcmp(optarg, "policy"))
                 die_usage("bad --reason '%s' (expected fail, fallback or policy)", optarg);
             reason = optarg;
+            break;
+        case OPT_USERS:
+            if (!*optarg)
+                die_usage("--users: empty path");
+            users_path = optarg;
             break;
         case OPT_NO_WAIT:
             no_wait = true;
@@ -810,8 +1024,9 @@ int main(int argc, char **argv)
     struct {
         const char *name;
         int nargs;
-    } const table[] = {{"sessions", 0}, {"clients", 1},    {"terminate", 1}, {"kick", 2},
-                       {"start", 1},    {"namespaces", 0}, {"watch", 0}};
+    } const table[] = {{"sessions", 0}, {"clients", 1}, {"terminate", 1},
+                       {"kick", 2},     {"start", 1},   {"namespaces", 0},
+                       {"watch", 0},    {"useradd", 1}, {"userdel", 1}};
     int want = -1;
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (!strcmp(cmd, table[i].name))
@@ -826,6 +1041,13 @@ int main(int argc, char **argv)
         die_usage("--no-wait goes with 'terminate'");
     if ((interval >= 0 || count >= 0) && strcmp(cmd, "watch"))
         die_usage("--interval and --count go with 'watch'");
+    bool user_cmd = !strcmp(cmd, "useradd") || !strcmp(cmd, "userdel");
+    if (users_path && !user_cmd)
+        die_usage("--users goes with 'useradd' and 'userdel'");
+    if (user_cmd) {
+        cmd_user(users_path ? users_path : WDSMCD_DEFAULT_USERS, args[0], !strcmp(cmd, "useradd"));
+        return 0;
+    }
     if (json_out && !strcmp(cmd, "watch"))
         die_usage("'watch' has no --json; use 'sessions --json' and 'clients --json'");
 

@@ -4,6 +4,7 @@
  * `wdsmcast /Transfer-File`.
  *
  *   wdsget [-s SERVER[:PORT]] [-i IFADDR] [-o FILE|-] [options] NAMESPACE CONTENT
+ *   wdsget --list [--json] [-s] SERVER --user [DOMAIN\]USER --password-file FILE
  *
  * -o FILE writes each block at its offset as it arrives (blocks come in the
  * server's order, so the file is sparse until complete). -o - writes the
@@ -26,7 +27,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "wdsmc/catalog.h"
 #include "wdsmc/client.h"
+#include "wdsmc/credentials.h"
 
 #define EXIT_USAGE  2
 #define EXIT_SIGNAL 130
@@ -61,6 +64,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: wdsget [-s SERVER[:PORT]] [-i IFADDR] [-o FILE|-] [options] NAMESPACE CONTENT\n"
+            "       wdsget --list [--json] [-s] SERVER --user [DOMAIN\\]USER --password-file FILE\n"
             "\n"
             "Receive CONTENT of the WDS multicast NAMESPACE from SERVER.\n"
             "\n"
@@ -75,6 +79,19 @@ static void usage(FILE *f)
             "                              server (default 30)\n"
             "  -n, --name NAME             client name sent to the server (<= 15 chars)\n"
             "  -q, --quiet                 no progress output\n"
+            "\n"
+            "Session initiation over MS-WDSC RPC (Windows Server 2016 and later):\n"
+            "  -u, --user [DOMAIN\\]USER    authenticate as USER (NTLMv2)\n"
+            "      --password-file FILE    read the password from FILE's first line (- for\n"
+            "                              stdin); FILE must not be readable by others\n"
+            "      --anonymous             use the anonymous logon instead\n"
+            "      --auth ntlm|spnego      security provider (default ntlm)\n"
+            "      --rpc-port PORT         RPC port (default 5040)\n"
+            "      --initiation auto|udp|rpc\n"
+            "                              auto (default): UDP briefly, then RPC when\n"
+            "                              credentials are given\n"
+            "  -l, --list                  list the server's images instead (needs --user)\n"
+            "      --json                  with --list: print JSON\n"
             "  -h, --help                  this text\n"
             "\n"
             "Exit status: 0 complete, 1 failed, 2 usage error, 130 interrupted.\n");
@@ -342,6 +359,100 @@ static void close_cb(uv_handle_t *h)
     (void)h;
 }
 
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+/* --list: WDS_OP_IMG_ENUMERATE and print the table. */
+static int list_images(const struct wdsmc_client_request *req, unsigned timeout_s, bool json)
+{
+    struct wdsmc_catalog_request creq = {
+            .server = req->server,
+            .rpc_port = req->rpc_port,
+            .user = req->user,
+            .domain = req->domain,
+            .password = req->password,
+            .anonymous = req->anonymous,
+            .auth = req->auth,
+            .timeout = timeout_s * 1000,
+    };
+    struct wdsmc_catalog *cat = NULL;
+    uv_loop_t *loop = uv_default_loop();
+    int err = wdsmc_catalog_get(loop, &creq, &cat);
+
+    if (err < 0) {
+        if (err == -EACCES)
+            fprintf(stderr, "wdsget: %s: access denied (check --user and the password file)\n",
+                    req->server);
+        else
+            fprintf(stderr, "wdsget: %s: cannot list images: %s\n", req->server,
+                    wdsmc_strerror(err));
+        uv_loop_close(loop);
+        return 1;
+    }
+    if (json) {
+        printf("[");
+        for (size_t i = 0; i < cat->n_images; i++) {
+            const struct wdsmc_catalog_image *m = &cat->images[i];
+            printf(i ? ",\n {" : "\n {");
+            printf("\"group\": ");
+            json_string(m->group);
+            printf(", \"name\": ");
+            json_string(m->name);
+            printf(", \"file\": ");
+            json_string(m->file);
+            printf(", \"index\": %" PRIu32 ", \"namespace\": ", m->index);
+            if (m->ns)
+                json_string(m->ns);
+            else
+                printf("null");
+            printf(", \"resource_file\": ");
+            if (m->res_file)
+                json_string(m->res_file);
+            else
+                printf("null");
+            printf(", \"dependent_files\": [");
+            for (size_t d = 0; d < m->n_dep; d++) {
+                if (d)
+                    printf(", ");
+                json_string(m->dep[d]);
+            }
+            printf("], \"size\": ");
+            if (m->has_size)
+                printf("%" PRIu64, m->size);
+            else
+                printf("null");
+            printf("}");
+        }
+        printf("\n]\n");
+    } else {
+        printf("%-20s %-30s %5s %-40s %10s\n", "GROUP", "NAME", "INDEX", "NAMESPACE", "SIZE");
+        for (size_t i = 0; i < cat->n_images; i++) {
+            const struct wdsmc_catalog_image *m = &cat->images[i];
+            char size[32] = "-";
+            if (m->has_size)
+                human((double)m->size, size, sizeof(size));
+            printf("%-20s %-30s %5" PRIu32 " %-40s %10s\n", m->group ? m->group : "",
+                   m->name ? m->name : (m->file ? m->file : ""), m->index,
+                   m->ns ? m->ns : "(no multicast)", size);
+        }
+    }
+    wdsmc_catalog_free(cat);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -353,18 +464,30 @@ int main(int argc, char **argv)
             {"name", required_argument, NULL, 'n'},
             {"quiet", no_argument, NULL, 'q'},
             {"help", no_argument, NULL, 'h'},
+            {"user", required_argument, NULL, 'u'},
+            {"password-file", required_argument, NULL, 'P'},
+            {"anonymous", no_argument, NULL, 'A'},
+            {"auth", required_argument, NULL, 'a'},
+            {"rpc-port", required_argument, NULL, 'R'},
+            {"initiation", required_argument, NULL, 'I'},
+            {"list", no_argument, NULL, 'l'},
+            {"json", no_argument, NULL, 'j'},
             {NULL, 0, NULL, 0},
     };
     struct wdsget g = {.fd = -1, .timeout_s = 30};
     struct wdsmc_client_request req = {0};
     const char *server = getenv("WDSGET_SERVER");
     size_t cache = 64u << 20;
+    struct wdsmc_credentials cred = {0};
+    const char *user_arg = NULL, *password_file = NULL;
+    bool list = false, json = false, server_given = false;
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "s:i:o:c:t:n:qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "s:i:o:c:t:n:qhu:l", longopts, NULL)) != -1) {
         switch (opt) {
         case 's':
             server = optarg;
+            server_given = true;
             break;
         case 'i':
             req.interface = optarg;
@@ -398,13 +521,107 @@ int main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
+        case 'u':
+            user_arg = optarg;
+            break;
+        case 'P':
+            password_file = optarg;
+            break;
+        case 'A':
+            req.anonymous = true;
+            break;
+        case 'a':
+            if (strcmp(optarg, "ntlm") == 0)
+                req.auth = WDSMC_AUTH_NTLM;
+            else if (strcmp(optarg, "spnego") == 0)
+                req.auth = WDSMC_AUTH_SPNEGO;
+            else {
+                fprintf(stderr, "wdsget: bad --auth '%s' (ntlm or spnego)\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'R': {
+            char *end;
+            errno = 0;
+            unsigned long p = strtoul(optarg, &end, 10);
+            if (errno || *end || p == 0 || p > 65535) {
+                fprintf(stderr, "wdsget: bad --rpc-port '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            req.rpc_port = (uint16_t)p;
+            break;
+        }
+        case 'I':
+            if (strcmp(optarg, "auto") == 0)
+                req.initiation = WDSMC_INITIATION_AUTO;
+            else if (strcmp(optarg, "udp") == 0)
+                req.initiation = WDSMC_INITIATION_UDP;
+            else if (strcmp(optarg, "rpc") == 0)
+                req.initiation = WDSMC_INITIATION_RPC;
+            else {
+                fprintf(stderr, "wdsget: bad --initiation '%s' (auto, udp or rpc)\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'l':
+            list = true;
+            break;
+        case 'j':
+            json = true;
+            break;
         default:
             usage(stderr);
             return EXIT_USAGE;
         }
     }
-    if (argc - optind != 2) {
+    if (list && argc - optind == 1 && !server_given)
+        server = argv[optind++];
+    if (argc - optind != (list ? 0 : 2) || (json && !list)) {
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (user_arg && req.anonymous) {
+        fprintf(stderr, "wdsget: --user and --anonymous exclude each other\n");
+        return EXIT_USAGE;
+    }
+    if (password_file && !user_arg) {
+        fprintf(stderr, "wdsget: --password-file needs --user\n");
+        return EXIT_USAGE;
+    }
+    if (user_arg) {
+        if (wdsmc_credentials_parse_user(&cred, user_arg) < 0) {
+            fprintf(stderr, "wdsget: bad --user '%s' (expected [DOMAIN\\]USER)\n", user_arg);
+            return EXIT_USAGE;
+        }
+        if (!password_file) {
+            fprintf(stderr, "wdsget: --user needs --password-file FILE (passwords are never "
+                            "taken from the command line)\n");
+            return EXIT_USAGE;
+        }
+        int perr = wdsmc_credentials_read_password(&cred, password_file, false);
+        if (perr == -EPERM) {
+            fprintf(stderr,
+                    "wdsget: password file %s is readable by group or others; "
+                    "run chmod 600 %s\n",
+                    password_file, password_file);
+            wdsmc_credentials_fini(&cred);
+            return EXIT_USAGE;
+        } else if (perr < 0) {
+            fprintf(stderr, "wdsget: password file %s: %s\n", password_file,
+                    perr == -EINVAL ? "empty, or not a valid password line" : strerror(-perr));
+            wdsmc_credentials_fini(&cred);
+            return EXIT_USAGE;
+        }
+        req.user = cred.user;
+        req.domain = cred.domain;
+        req.password = cred.password;
+    }
+    if (req.initiation == WDSMC_INITIATION_RPC && !user_arg && !req.anonymous) {
+        fprintf(stderr, "wdsget: --initiation rpc needs --user or --anonymous\n");
+        return EXIT_USAGE;
+    }
+    if (list && !user_arg && !req.anonymous) {
+        fprintf(stderr, "wdsget: --list needs --user (or --anonymous)\n");
         return EXIT_USAGE;
     }
     if (!server) {
@@ -419,6 +636,11 @@ int main(int argc, char **argv)
     }
     g.server_text = server;
     req.server = host;
+    if (list) {
+        int st = list_images(&req, g.timeout_s, json);
+        wdsmc_credentials_fini(&cred);
+        return st;
+    }
     req.ns = argv[optind];
     req.content = argv[optind + 1];
     req.cache_size = cache;
@@ -491,6 +713,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "%swdsget: timed out: no packets from %s for %u s\n",
                 g.tty ? "\r\033[K" : "", g.server_text, g.timeout_s);
         status = 1;
+    } else if (err == -ENOTSUP) {
+        fprintf(stderr,
+                "%swdsget: %s: server requires packet hashing/signing (SecMode HASH or SIGN), "
+                "which is not supported yet\n",
+                g.tty ? "\r\033[K" : "", req.content);
+        status = 1;
+    } else if (err == -EACCES) {
+        fprintf(stderr, "%swdsget: %s: access denied by %s (check --user and the password file)\n",
+                g.tty ? "\r\033[K" : "", req.content, g.server_text);
+        status = 1;
     } else if (err < 0) {
         fprintf(stderr, "%swdsget: %s: %s\n", g.tty ? "\r\033[K" : "", req.content,
                 wdsmc_strerror(err));
@@ -508,5 +740,6 @@ int main(int argc, char **argv)
     uv_loop_close(g.loop);
     free(g.ring);
     free(g.ring_len);
+    wdsmc_credentials_fini(&cred);
     return status;
 }

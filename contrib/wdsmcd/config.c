@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "users.h"
 
 #define ERRF(...) snprintf(err, errcap, __VA_ARGS__)
 
@@ -195,6 +196,25 @@ static int parse_mode(const char *s, mode_t *ret)
     return 0;
 }
 
+/* yes/no, true/false, on/off, 1/0. */
+static int parse_bool(const char *s, bool *ret)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+
+    for (size_t i = 0; i < 4; i++) {
+        if (!strcasecmp(s, yes[i])) {
+            *ret = true;
+            return 0;
+        }
+        if (!strcasecmp(s, no[i])) {
+            *ret = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 static int parse_log_level(const char *s, enum wdsmc_log_level *ret)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
@@ -271,6 +291,8 @@ void wdsmcd_config_init(struct wdsmcd_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->msi_port = WDSMCD_DEFAULT_MSI_PORT;
+    c->rpc_port = WDSMCD_DEFAULT_RPC_PORT;
+    c->msi_udp = true;
     c->control_mode = 0600;
     c->log_level = WDSMC_LOG_INFO;
 }
@@ -294,6 +316,8 @@ void wdsmcd_config_fini(struct wdsmcd_config *c)
     free(c->interface);
     free(c->group_first);
     free(c->control_path);
+    free(c->rpc_address);
+    free(c->users_file);
     wdsmcd_config_init(c);
 }
 
@@ -479,6 +503,11 @@ enum server_key {
     SK_CONTROL_SOCKET,
     SK_CONTROL_MODE,
     SK_LOG_LEVEL,
+    SK_RPC_PORT,
+    SK_RPC_ADDRESS,
+    SK_USERS_FILE,
+    SK_ALLOW_ANONYMOUS,
+    SK_MSI_UDP,
     SK_COUNT,
 };
 
@@ -492,6 +521,11 @@ static const char *const server_keys[SK_COUNT] = {
         [SK_CONTROL_SOCKET] = "control_socket",
         [SK_CONTROL_MODE] = "control_mode",
         [SK_LOG_LEVEL] = "log_level",
+        [SK_RPC_PORT] = "rpc_port",
+        [SK_RPC_ADDRESS] = "rpc_address",
+        [SK_USERS_FILE] = "users_file",
+        [SK_ALLOW_ANONYMOUS] = "allow_anonymous",
+        [SK_MSI_UDP] = "msi_udp",
 };
 
 enum ns_key {
@@ -593,6 +627,31 @@ static void server_value(struct loader *L, int k, const char *v)
     case SK_LOG_LEVEL:
         if (parse_log_level(v, &c->log_level) < 0) {
             fail(L, -EINVAL, "log_level '%s': expected error, warn, info or debug", v);
+            return;
+        }
+        break;
+    case SK_RPC_PORT:
+        if (parse_u64(v, 0, 65535, &n) < 0) {
+            fail(L, -EINVAL, "rpc_port '%s': not a port number (0 turns RPC off, 1-65535)", v);
+            return;
+        }
+        c->rpc_port = (uint16_t)n;
+        c->rpc_port_set = true;
+        break;
+    case SK_RPC_ADDRESS:
+        if (parse_ipv4(v, NULL) < 0) {
+            fail(L, -EINVAL, "rpc_address '%s': not an IPv4 address", v);
+            return;
+        }
+        err = set_str(&c->rpc_address, v);
+        break;
+    case SK_USERS_FILE:
+        err = set_str(&c->users_file, v);
+        break;
+    case SK_ALLOW_ANONYMOUS:
+    case SK_MSI_UDP:
+        if (parse_bool(v, k == SK_MSI_UDP ? &c->msi_udp : &c->allow_anonymous) < 0) {
+            fail(L, -EINVAL, "%s '%s': expected yes or no", server_keys[k], v);
             return;
         }
         break;
@@ -812,6 +871,10 @@ int wdsmcd_config_add_namespace_arg(struct wdsmcd_config *c, const char *arg, ch
 
 int wdsmcd_config_finish(struct wdsmcd_config *c, char *err, size_t errcap)
 {
+    if (!c->msi_udp && c->rpc_port == 0) {
+        ERRF("msi_udp = no and rpc_port = 0: clients would have no way to ask for a session");
+        return -EINVAL;
+    }
     if (c->n_ns == 0) {
         ERRF("no namespace to serve (use --namespace NAME=PATH or a [namespace:NAME] section%s%s)",
              c->config_path ? " in " : "", c->config_path ? c->config_path : "");
@@ -878,6 +941,10 @@ static const char usage_text[] =
         "  -S, --control SOCKET       control socket for wdsctl\n"
         "                             (default " WDSMCD_DEFAULT_CONTROL ")\n"
         "  -b, --block-size N         block size of namespaces that set none (512-65448)\n"
+        "  -r, --rpc-port PORT        MS-WDSC (DCE/RPC) TCP port (default 5040; 0: off)\n"
+        "  -u, --users FILE           users file for RPC logons (default\n"
+        "                             " WDSMCD_DEFAULT_USERS ", mode 0600)\n"
+        "      --no-udp               do not answer MS-WDSMSI over UDP (RPC only)\n"
         "  -v, --verbose              log debug messages\n"
         "      --check                check the configuration and list what would be\n"
         "                             served, then exit\n"
@@ -890,7 +957,7 @@ static const char usage_text[] =
 int wdsmcd_config_parse_args(struct wdsmcd_config *c, int argc, char **argv, char *err,
                              size_t errcap)
 {
-    enum { OPT_CHECK = 0x100 };
+    enum { OPT_CHECK = 0x100, OPT_NO_UDP };
     static const struct option longopts[] = {
             {"config", required_argument, NULL, 'c'},
             {"namespace", required_argument, NULL, 'n'},
@@ -901,11 +968,17 @@ int wdsmcd_config_parse_args(struct wdsmcd_config *c, int argc, char **argv, cha
             {"block-size", required_argument, NULL, 'b'},
             {"verbose", no_argument, NULL, 'v'},
             {"check", no_argument, NULL, OPT_CHECK},
+            {"rpc-port", required_argument, NULL, 'r'},
+            {"users", required_argument, NULL, 'u'},
+            {"no-udp", no_argument, NULL, OPT_NO_UDP},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *address = NULL, *interface = NULL, *control = NULL;
+    const char *users = NULL;
+    uint64_t rpc_port = 0;
+    bool rpc_port_given = false, no_udp = false;
     const char **nsargs = NULL;
     size_t n_nsargs = 0;
     uint64_t port = 0, block_size = 0;
@@ -919,7 +992,7 @@ int wdsmcd_config_parse_args(struct wdsmcd_config *c, int argc, char **argv, cha
         ERRF("out of memory");
         return -ENOMEM;
     }
-    while ((opt = getopt_long(argc, argv, ":c:n:a:i:p:S:b:vhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:n:a:i:p:S:b:r:u:vhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             config = optarg;
@@ -963,6 +1036,25 @@ int wdsmcd_config_parse_args(struct wdsmcd_config *c, int argc, char **argv, cha
                 goto out;
             }
             break;
+        case 'r':
+            if (parse_u64(optarg, 0, 65535, &rpc_port) < 0) {
+                ERRF("--rpc-port '%s': not a port number (0 turns RPC off, 1-65535)", optarg);
+                ret = -EINVAL;
+                goto out;
+            }
+            rpc_port_given = true;
+            break;
+        case 'u':
+            if (!*optarg) {
+                ERRF("--users: empty path");
+                ret = -EINVAL;
+                goto out;
+            }
+            users = optarg;
+            break;
+        case OPT_NO_UDP:
+            no_udp = true;
+            break;
         case 'v':
             verbose = true;
             break;
@@ -1003,12 +1095,19 @@ int wdsmcd_config_parse_args(struct wdsmcd_config *c, int argc, char **argv, cha
     /* The command line wins over the file. */
     if ((address && (ret = set_str(&c->address, address)) < 0) ||
         (interface && (ret = set_str(&c->interface, interface)) < 0) ||
-        (control && (ret = set_str(&c->control_path, control)) < 0)) {
+        (control && (ret = set_str(&c->control_path, control)) < 0) ||
+        (users && (ret = set_str(&c->users_file, users)) < 0)) {
         ERRF("out of memory");
         goto out;
     }
     if (port)
         c->msi_port = (uint16_t)port;
+    if (rpc_port_given) {
+        c->rpc_port = (uint16_t)rpc_port;
+        c->rpc_port_set = true;
+    }
+    if (no_udp)
+        c->msi_udp = false;
     if (block_size)
         c->block_size = (uint32_t)block_size;
     if (verbose)

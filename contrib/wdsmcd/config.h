@@ -19,6 +19,7 @@
 
 #define WDSMCD_DEFAULT_CONTROL  "/run/wdsmcd/control.sock"
 #define WDSMCD_DEFAULT_MSI_PORT 5041
+#define WDSMCD_DEFAULT_RPC_PORT 5040
 #define WDSMCD_MAX_NAMESPACES   1024
 #define WDSMCD_MAX_CONTENTS     65536 /* over every namespace */
 #define WDSMCD_NAME_MAX         255   /* namespace and content names (server.h) */
@@ -48,6 +49,13 @@ struct wdsmcd_config {
     enum wdsmc_log_level log_level; /* INFO */
     uint32_t block_size;            /* --block-size: for namespaces without one; 0: engine's */
     bool check_only;                /* --check */
+    /* MS-WDSC over DCE/RPC (rpc.h). */
+    uint16_t rpc_port;    /* TCP; 5040; 0: no RPC listener */
+    bool rpc_port_set;    /* rpc_port came from the file or the command line */
+    char *rpc_address;    /* NULL: address */
+    char *users_file;     /* NULL: WDSMCD_DEFAULT_USERS if it exists (users.h) */
+    bool allow_anonymous; /* unauthenticated and anonymous callers may initiate */
+    bool msi_udp;         /* answer MS-WDSMSI over UDP (true) */
     struct wdsmcd_namespace *ns;
     size_t n_ns;
 };

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "config.h"
 #include "control.h"
+#include "rpc.h"
 #include "wdsmc/server.h"
 
 #ifndef WDSMCD_VERSION
@@ -36,6 +37,7 @@ struct daemon {
     struct wdsmcd_config cfg;
     struct wdsmc_server *server;
     struct wdsmcd_control *control;
+    struct wdsmcd_rpc *rpc;           /* NULL when rpc_port = 0 */
     struct wdsmcd_content **contents; /* per namespace */
     size_t *n_contents;
     struct wdsmcd_commands cmds;
@@ -136,6 +138,7 @@ static void on_signal(uv_signal_t *s, int signum)
         n, n == 1 ? "" : "s");
     wdsmcd_control_close(d->control, control_closed, NULL);
     d->control = NULL;
+    wdsmcd_rpc_stop(d->rpc);
     wdsmc_server_shutdown(d->server, on_server_done, d);
 }
 
@@ -186,6 +189,17 @@ static void print_check(const struct daemon *d)
            c->msi_port, c->address ? c->address : "0.0.0.0",
            c->interface ? c->interface : "(kernel's choice)", c->control_path,
            (unsigned)c->control_mode);
+    if (c->rpc_port)
+        printf("MS-WDSC (RPC) port %u, address %s, users file %s%s\n", c->rpc_port,
+               c->rpc_address ? c->rpc_address
+               : c->address   ? c->address
+                              : "0.0.0.0",
+               c->users_file ? c->users_file : "(default)",
+               c->allow_anonymous ? ", anonymous callers allowed" : "");
+    else
+        printf("MS-WDSC (RPC) off\n");
+    if (!c->msi_udp)
+        printf("MS-WDSMSI over UDP off\n");
     for (size_t i = 0; i < c->n_ns; i++) {
         const struct wdsmcd_namespace *ns = &c->ns[i];
         const struct wdsmc_namespace_config *nc = &ns->nc;
@@ -211,6 +225,7 @@ static int setup_engine(struct daemon *d)
             .address = c->address,
             .interface = c->interface,
             .msi_port = c->msi_port,
+            .msi_disabled = !c->msi_udp,
             .group_first = c->group_first,
             .group_count = c->group_count,
             .port_first = c->port_first,
@@ -287,6 +302,22 @@ int main(int argc, char **argv)
     d.loop = uv_default_loop();
     if ((status = setup_engine(&d)) != 0)
         goto out_engine;
+    if (d.cfg.rpc_port) {
+        struct wdsmcd_rpc_cfg rc = {
+                .loop = d.loop,
+                .server = d.server,
+                .cfg = &d.cfg,
+                .contents = d.contents,
+                .n_contents = d.n_contents,
+                .log = engine_log,
+                .log_ctx = &d,
+        };
+        if (wdsmcd_rpc_new(&rc, &d.rpc, err, sizeof(err)) < 0) {
+            fprintf(stderr, "wdsmcd: %s\n", err);
+            status = EXIT_USAGE;
+            goto out_engine;
+        }
+    }
     if (d.cfg.check_only) {
         print_check(&d);
         goto out_engine;
@@ -310,13 +341,43 @@ int main(int argc, char **argv)
         d.control = NULL;
         goto out_engine;
     }
+    if (d.rpc && (r = wdsmcd_rpc_start(d.rpc, err, sizeof(err))) < 0) {
+        /* The standard port taken by another server is worth a warning, not
+         * a refusal to run, unless the port was asked for explicitly. */
+        if (r == -EADDRINUSE && !d.cfg.rpc_port_set && d.cfg.msi_udp) {
+            say(WDSMC_LOG_WARN, "%s; running without RPC (set rpc_port)", err);
+            wdsmcd_rpc_free(d.rpc);
+            d.rpc = NULL;
+        } else {
+            say(WDSMC_LOG_ERROR, "%s", err);
+            status = 1;
+            wdsmcd_control_close(d.control, control_closed, NULL);
+            d.control = NULL;
+            d.stopping = true;
+            wdsmc_server_shutdown(d.server, NULL, NULL);
+            goto out_engine;
+        }
+    }
     uv_signal_init(d.loop, &d.sigint);
     uv_signal_init(d.loop, &d.sigterm);
     d.sigint.data = d.sigterm.data = &d;
     uv_signal_start(&d.sigint, on_signal, SIGINT);
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-    say(WDSMC_LOG_INFO, "wdsmcd %s: MS-WDSMSI on %s:%u, control socket %s", WDSMCD_VERSION,
-        d.cfg.address ? d.cfg.address : "0.0.0.0", d.cfg.msi_port, d.cfg.control_path);
+    char rpc_text[96] = "off";
+    if (d.rpc)
+        snprintf(rpc_text, sizeof(rpc_text), "on %s:%u",
+                 d.cfg.rpc_address ? d.cfg.rpc_address
+                 : d.cfg.address   ? d.cfg.address
+                                   : "0.0.0.0",
+                 wdsmcd_rpc_port(d.rpc));
+    if (d.cfg.msi_udp)
+        say(WDSMC_LOG_INFO, "wdsmcd %s: MS-WDSMSI on %s:%u, MS-WDSC (RPC) %s, control socket %s",
+            WDSMCD_VERSION, d.cfg.address ? d.cfg.address : "0.0.0.0", d.cfg.msi_port, rpc_text,
+            d.cfg.control_path);
+    else
+        say(WDSMC_LOG_INFO,
+            "wdsmcd %s: MS-WDSMSI over UDP off, MS-WDSC (RPC) %s, control socket %s",
+            WDSMCD_VERSION, rpc_text, d.cfg.control_path);
     sd_notify_text("READY=1");
     uv_run(d.loop, UV_RUN_DEFAULT);
 
@@ -324,8 +385,10 @@ out_engine:
     /* Let close callbacks (control socket, engine handles) run before the
      * engine and the loop go away. */
     if (d.loop) {
+        wdsmcd_rpc_stop(d.rpc);
         uv_run(d.loop, UV_RUN_DEFAULT);
     }
+    wdsmcd_rpc_free(d.rpc);
     wdsmc_server_free(d.server);
     if (d.loop && uv_loop_close(d.loop) == UV_EBUSY)
         say(WDSMC_LOG_DEBUG, "event loop still had open handles at exit");

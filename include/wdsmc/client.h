@@ -40,6 +40,34 @@ typedef struct uv_loop_s uv_loop_t;
 
 struct wdsmc_client;
 
+/*
+ * How a session is initiated (how the client learns the session's group,
+ * port and geometry for a namespace and content):
+ *   AUTO  with credentials (user or anonymous): MS-WDSMSI over UDP, briefly
+ *         (3 tries 300 ms apart unless msi_tries/msi_interval say otherwise),
+ *         then WDSMC_OP_INITIATE over MS-WDSC RPC when UDP got no answer.
+ *         Without credentials: UDP only, exactly as before (an MS-WDSC
+ *         server refuses INITIATE to unauthenticated callers anyway).
+ *   UDP   MS-WDSMSI over UDP only.
+ *   RPC   WDSMC_OP_INITIATE over MS-WDSC RPC (TCP, NTLMv2 or SPNEGO at
+ *         packet privacy) only.
+ * Errors of the RPC path: -EACCES (bad credentials, or access denied),
+ * -ECONNREFUSED and other socket errors, -ETIMEDOUT, -WDSMC_ENOCONTENT,
+ * -WDSMC_ESERVER, -WDSMC_EBADREPLY, and -ENOTSUP when the server asks for
+ * MS-WDSMT packet hashing or signing (SecMode HASH/SIGN), not supported.
+ */
+enum wdsmc_initiation {
+    WDSMC_INITIATION_AUTO = 0,
+    WDSMC_INITIATION_UDP = 1,
+    WDSMC_INITIATION_RPC = 2,
+};
+
+/* Security provider of the RPC binding. */
+enum wdsmc_auth {
+    WDSMC_AUTH_NTLM = 0,   /* NTLMv2 (RPC_C_AUTHN_WINNT) */
+    WDSMC_AUTH_SPNEGO = 1, /* SPNEGO carrying NTLMv2 (RPC_C_AUTHN_GSS_NEGOTIATE) */
+};
+
 /* What to receive and how. Strings are copied by wdsmc_client_new(). */
 struct wdsmc_client_request {
     const char *server;          /* IPv4 or IPv6 literal of the WDS server */
@@ -55,6 +83,19 @@ struct wdsmc_client_request {
     unsigned msi_tries;          /* MS-WDSMSI requests before giving up; 0: 30 */
     unsigned msi_interval;       /* ms between them; 0: 1000 */
     bool multistream;            /* offer WDSMCTP_CAP_MULTISTREAM (may be demoted) */
+
+    /* ---- Session initiation over MS-WDSC RPC (Server 2016+ no longer
+     * answer MS-WDSMSI over UDP). Appended: zero keeps the UDP behaviour for
+     * callers that give no credentials. ---- */
+    enum wdsmc_initiation initiation; /* see enum wdsmc_initiation */
+    uint16_t rpc_port;                /* TCP port of the WDS RPC server; 0: 5040 */
+    const char *user;                 /* user name (UTF-8), no domain part */
+    const char *domain;               /* its domain; NULL: "" */
+    const char *password;             /* UTF-8; or nt_hash; copied, wiped on close */
+    const uint8_t *nt_hash;           /* 16 bytes (NTOWFv1) instead of password */
+    bool anonymous;                   /* bind with the anonymous logon */
+    enum wdsmc_auth auth;             /* security provider; default NTLM */
+    unsigned rpc_timeout;             /* ms for connect and for the call; 0: 10000 */
 };
 
 struct wdsmc_client_callbacks {

@@ -286,8 +286,9 @@ struct wdsmc_mt_nack {
 
 /* A whole MS-WDSMT packet. */
 struct wdsmc_mt_pkt {
-    /* 2.2.2 Security Header. On encode only NONE and CHECKSUM are accepted;
-     * the checksum is computed. On decode sec_data borrows the raw bytes. */
+    /* 2.2.2 Security Header. wdsmc_mt_encode() accepts only NONE and
+     * CHECKSUM and computes the checksum (wdsmc_mt_encode_sec() does HASH
+     * and SIGN). On decode sec_data borrows the raw bytes. */
     uint8_t sec_type;
     uint16_t sec_len;
     const uint8_t *sec_data;
@@ -322,7 +323,8 @@ struct wdsmc_mt_pkt {
  * Verifies the checksum of a CHECKSUM packet (2.2.2.3) right after the
  * security header, before any field is read, so that any corruption of the
  * checksummed bytes is reported as -WDSMC_ECHECKSUM. A HASH or SIGN packet
- * has its headers parsed into `out` and returns -WDSMC_ESECUNSUPP.
+ * has its headers parsed into `out` and returns -WDSMC_ESECUNSUPP: this
+ * function has no keys (wdsmc_mt_decode_sec() below has).
  * Returns len, or a negative codec error. The security *mode* a session
  * expects is not checked here (the state machines do that).
  */
@@ -330,7 +332,8 @@ ssize_t wdsmc_mt_decode(const uint8_t *buf, size_t len, struct wdsmc_mt_pkt *out
 
 /*
  * Encode one MS-WDSMT packet into buf[0..cap). sec_type must be NONE or
- * CHECKSUM; sec_len and sec_data are ignored and derived. Returns the length;
+ * CHECKSUM (HASH and SIGN need keys: wdsmc_mt_encode_sec()); sec_len and
+ * sec_data are ignored and derived. Returns the length;
  * -ENOBUFS when cap is too small or the packet would exceed
  * WDSMC_MAX_DATAGRAM; -EINVAL for an invalid struct (unknown opcode, address
  * length, KICK or DEMOTE list over its spec limit, a range with start > end,
@@ -355,6 +358,185 @@ size_t wdsmc_mt_max_ranges(void);
 
 /* Name of an opcode ("ODATA"), or "?" for an unknown one. */
 const char *wdsmc_mt_op_name(uint8_t opcode);
+
+/* ======================================================================== */
+/* MS-WDSMT packet hashing and signing (2.2.2.1, 2.2.2.2)                    */
+/* ======================================================================== */
+
+/*
+ * HASH and SIGN need keys, which MS-WDSMSI 2.2.1 hands out as CryptoAPI key
+ * blobs (SymKey, SignKey) with CryptoAPI algorithm ids (HashAlgId, HMACAlgId).
+ * Our readings are doc/decisions.md 49-55:
+ *   HASH  SecurityData = HMAC-H(key, Session Header .. Extended Options),
+ *         H = HashAlgId (SHA-256 or SHA-1), key = the key bytes of SymKey
+ *         (decision 50).
+ *   SIGN  SecurityData = RSASSA-PKCS1-v1_5 signature with H over the same
+ *         bytes, byte-reversed (little-endian, as CryptSignHash emits it),
+ *         exactly as long as the modulus (decision 51).
+ * The keyed functions below use nettle (HMAC) and hogweed (RSA). They
+ * allocate nothing themselves; RSA does, inside GMP, for its temporaries.
+ */
+
+/* CryptoAPI ALG_IDs (wincrypt.h) that MS-WDSMSI 4.1 and real servers use. */
+#define WDSMC_CALG_SHA1     0x8004
+#define WDSMC_CALG_HMAC     0x8009
+#define WDSMC_CALG_SHA_256  0x800C
+#define WDSMC_CALG_3DES     0x6603
+#define WDSMC_CALG_RSA_SIGN 0x2400
+#define WDSMC_CALG_RSA_KEYX 0xA400
+
+/* Limits of the blob parsers. An RSA signature must fit SecurityData. */
+#define WDSMC_SYMKEY_MAX    64 /* key bytes of a PLAINTEXTKEYBLOB */
+#define WDSMC_RSA_MIN_BITS  1024
+#define WDSMC_RSA_MAX_BITS  (WDSMC_MT_SECDATA_MAX * 8)
+#define WDSMC_HMAC_MAX_LEN  32 /* SHA-256 */
+#define WDSMC_KEYBLOB_HDR   8  /* BLOBHEADER */
+#define WDSMC_RSAPUBKEY_LEN 12 /* RSAPUBKEY: magic, bitlen, pubexp */
+
+/* nettle's key types (<nettle/rsa.h>); only pointers are used here. */
+struct rsa_public_key;
+struct rsa_private_key;
+
+/*
+ * How one direction of a session protects its packets, with the keys to do
+ * it. All pointers are borrowed for the call.
+ *   mode      enum wdsmc_sec_type; the only SecurityHeaderType accepted
+ *   hash_alg  HashAlgId: WDSMC_CALG_SHA_256 (0 means this) or WDSMC_CALG_SHA1
+ *   hmac_key  HASH: the key bytes of SymKey (wdsmc_cryptoapi_plaintextkeyblob)
+ *   rsa_pub   SIGN: the server's public key (SignKey), to verify and to sign
+ *   rsa_priv  SIGN, encode only: the matching private key
+ *   random    SIGN, encode only: randomness for RSA blinding (nettle's
+ *             nettle_random_func shape), with its context
+ */
+struct wdsmc_mt_security {
+    uint8_t mode;
+    uint32_t hash_alg;
+    const uint8_t *hmac_key;
+    size_t hmac_key_len;
+    const struct rsa_public_key *rsa_pub;
+    const struct rsa_private_key *rsa_priv;
+    void *random_ctx;
+    void (*random)(void *ctx, size_t len, uint8_t *dst);
+};
+
+/*
+ * SecurityDataLen that packets protected by `sec` carry: 0 (NONE), 4
+ * (CHECKSUM), the HMAC length (HASH: 32 for SHA-256, 20 for SHA-1) or the
+ * modulus length (SIGN). Returns it, or -EINVAL when a key or algorithm the
+ * mode needs is missing or unsupported.
+ */
+ssize_t wdsmc_mt_sec_len(const struct wdsmc_mt_security *sec);
+
+/*
+ * Decode one MS-WDSMT datagram of a session protected as `sec` says
+ * (MS-WDSMT 3.1.5.1.1 server side, 3.2.5.2 client side).
+ * Order: length, identifier, security header; a SecurityHeaderType other
+ * than sec->mode is -WDSMC_ESECTYPE (out->sec_type then holds the type
+ * found), and so is a SecurityDataLen other than wdsmc_mt_sec_len(sec); then
+ * the HMAC (-WDSMC_EHMAC) or signature (-WDSMC_ESIG) or checksum
+ * (-WDSMC_ECHECKSUM) over everything after the security header, before any
+ * field is read (decision 23); then everything wdsmc_mt_decode() checks.
+ * Returns len or a negative error; -EINVAL when sec lacks a key its mode
+ * needs. For NONE and CHECKSUM it is wdsmc_mt_decode() plus the mode check.
+ */
+ssize_t wdsmc_mt_decode_sec(const uint8_t *buf, size_t len, const struct wdsmc_mt_security *sec,
+                            struct wdsmc_mt_pkt *out);
+
+/*
+ * Encode one MS-WDSMT packet protected as `sec` says into buf[0..cap).
+ * pkt->sec_type, sec_len and sec_data are ignored: sec->mode rules. Returns
+ * the length or the errors of wdsmc_mt_encode(); -EINVAL also when sec lacks
+ * a key its mode needs (SIGN: rsa_pub, rsa_priv and random); -EIO when
+ * nettle fails to sign.
+ */
+ssize_t wdsmc_mt_encode_sec(const struct wdsmc_mt_pkt *pkt, const struct wdsmc_mt_security *sec,
+                            uint8_t *buf, size_t cap);
+
+/* wdsmc_mt_max_ranges() for a header protected as `sec` says (a longer
+ * SecurityData leaves room for fewer ranges); 0 for an invalid `sec`. */
+size_t wdsmc_mt_max_ranges_sec(const struct wdsmc_mt_security *sec);
+
+/* A CryptoAPI PLAINTEXTKEYBLOB (MS-WDSMSI SymKey), parsed. */
+struct wdsmc_cryptoapi_symkey {
+    uint32_t alg_id;    /* aiKeyAlg, e.g. WDSMC_CALG_3DES; any value */
+    const uint8_t *key; /* dwKeySize key bytes, borrowed from the blob */
+    uint32_t key_len;   /* 1..WDSMC_SYMKEY_MAX */
+};
+
+/*
+ * Parse a PLAINTEXTKEYBLOB: BLOBHEADER {bType 8, bVersion 2, reserved 0,
+ * aiKeyAlg} (all little-endian), DWORD dwKeySize, then exactly dwKeySize key
+ * bytes. Returns 0 and fills *ret (borrowing from blob), or
+ * -WDSMC_EKEYBLOB for any other shape (wrong type or version, non-zero
+ * reserved, a size of 0, over WDSMC_SYMKEY_MAX or not equal to what follows).
+ */
+int wdsmc_cryptoapi_plaintextkeyblob(const uint8_t *blob, size_t len,
+                                     struct wdsmc_cryptoapi_symkey *ret);
+
+/* Write a PLAINTEXTKEYBLOB for `key` (1..WDSMC_SYMKEY_MAX bytes) into
+ * buf[0..cap). Returns its length (12 + key_len), -EINVAL or -ENOBUFS. */
+ssize_t wdsmc_cryptoapi_plaintextkeyblob_write(uint32_t alg_id, const uint8_t *key, size_t key_len,
+                                               uint8_t *buf, size_t cap);
+
+/* A CryptoAPI RSA PUBLICKEYBLOB or PRIVATEKEYBLOB, parsed. Every number is
+ * little-endian, borrowed from the blob. */
+struct wdsmc_cryptoapi_rsa {
+    uint32_t alg_id;        /* WDSMC_CALG_RSA_SIGN or WDSMC_CALG_RSA_KEYX */
+    uint32_t bitlen;        /* WDSMC_RSA_MIN_BITS..MAX_BITS, a multiple of 8
+                               (of 16 in a PRIVATEKEYBLOB) */
+    uint32_t pubexp;        /* odd, >= 3 */
+    const uint8_t *modulus; /* bitlen / 8 bytes, top bit set */
+    /* PRIVATEKEYBLOB only (NULL in a public key): */
+    const uint8_t *prime1;      /* p, bitlen / 16 bytes */
+    const uint8_t *prime2;      /* q, bitlen / 16 bytes */
+    const uint8_t *exponent1;   /* d mod (p - 1), bitlen / 16 bytes */
+    const uint8_t *exponent2;   /* d mod (q - 1), bitlen / 16 bytes */
+    const uint8_t *coefficient; /* q^-1 mod p, bitlen / 16 bytes */
+    const uint8_t *priv_exp;    /* d, bitlen / 8 bytes */
+};
+
+/*
+ * Parse a PUBLICKEYBLOB (MS-WDSMSI SignKey): BLOBHEADER {bType 6, bVersion
+ * 2, reserved 0, aiKeyAlg CALG_RSA_SIGN or CALG_RSA_KEYX}, RSAPUBKEY {magic
+ * "RSA1", bitlen, pubexp}, modulus; nothing after it. Returns 0 and fills
+ * *ret (borrowing), or -WDSMC_EKEYBLOB (any other shape, limits above).
+ */
+int wdsmc_cryptoapi_publickeyblob(const uint8_t *blob, size_t len, struct wdsmc_cryptoapi_rsa *ret);
+
+/*
+ * Parse a PRIVATEKEYBLOB (a server's SignKey pair; `openssl rsa -outform
+ * MSBLOB` writes one): bType 7, magic "RSA2", then modulus, prime1, prime2,
+ * exponent1, exponent2, coefficient, privateExponent. Returns 0 or
+ * -WDSMC_EKEYBLOB, like the public parser.
+ */
+int wdsmc_cryptoapi_privatekeyblob(const uint8_t *blob, size_t len,
+                                   struct wdsmc_cryptoapi_rsa *ret);
+
+/* Write the PUBLICKEYBLOB of `k` (public or private) into buf[0..cap): what
+ * a server sends as SignKey. Returns its length (20 + bitlen / 8), -EINVAL
+ * for a key outside the parser's limits, or -ENOBUFS. */
+ssize_t wdsmc_cryptoapi_publickeyblob_write(const struct wdsmc_cryptoapi_rsa *k, uint8_t *buf,
+                                            size_t cap);
+
+/*
+ * A session's key material as MS-WDSMSI 2.2.1 carries it (all borrowed),
+ * given to the MS-WDSMT state machines at creation.
+ *   sym_key    SymKey, a PLAINTEXTKEYBLOB: HASH, either direction
+ *   sign_key   SignKey, a PUBLICKEYBLOB: a client verifying SIGN packets
+ *   sign_priv  a PRIVATEKEYBLOB: a server sending SIGN packets
+ *   hash_alg   HashAlgId (0: WDSMC_CALG_SHA_256)
+ *   hmac_alg   HMACAlgId (0: WDSMC_CALG_HMAC, the only one supported)
+ */
+struct wdsmc_mt_keys {
+    const uint8_t *sym_key;
+    size_t sym_key_len;
+    const uint8_t *sign_key;
+    size_t sign_key_len;
+    const uint8_t *sign_priv;
+    size_t sign_priv_len;
+    uint32_t hash_alg;
+    uint32_t hmac_alg;
+};
 
 /* ======================================================================== */
 /* MS-WDSMA: multicast application                                           */

@@ -44,6 +44,10 @@ enum {
     WDSMC_EVALUE = 4112,     /* a field value outside its domain (progress >
                                 100, DataLen > 65448, an empty name) */
     WDSMC_ETOOBIG = 4113,    /* datagram longer than 65507 bytes */
+    WDSMC_EHMAC = 4114,      /* HMAC of a HASH packet does not match */
+    WDSMC_ESIG = 4115,       /* signature of a SIGN packet does not verify */
+    WDSMC_EKEYBLOB = 4116,   /* malformed CryptoAPI key blob (SymKey,
+                                SignKey) */
 
     /* Session outcomes (client side). */
     WDSMC_EKICK_POLICY = 4200,   /* kicked: client does not meet server policy */

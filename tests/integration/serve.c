@@ -7,7 +7,9 @@
  *
  *   serve ADDRESS MSI_PORT NAMESPACE=FILE [NAMESPACE=FILE...]
  *
- * Prints "ready" on stdout once the MS-WDSMSI port is bound.
+ * Prints "ready" on stdout once the MS-WDSMSI port is bound. Environment:
+ * SERVE_MAX_RATE (bytes/s cap per session), SERVE_TTL (multicast TTL,
+ * default 0: this host only), SERVE_DEBUG (log every level).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -64,6 +66,9 @@ int main(int argc, char **argv)
     struct wdsmc_namespace_config nc;
     wdsmc_namespace_config_default(&nc);
     nc.ttl = 0; /* keep loopback multicast on this host */
+    /* Tests across network namespaces (veth, bridge) need TTL >= 1. */
+    if (getenv("SERVE_TTL"))
+        nc.ttl = atoi(getenv("SERVE_TTL"));
     if (getenv("SERVE_MAX_RATE"))
         nc.max_rate = strtoull(getenv("SERVE_MAX_RATE"), NULL, 10);
     for (int i = 3; i < argc; i++) {

@@ -92,6 +92,10 @@ struct sim_config {
     uint64_t kill_master_after_odata;
     int verbose;
     uint32_t trace; /* 1 + index of a client whose datagrams are printed */
+    /* --security: WDSMC_SEC_HASH (HASH both ways) or WDSMC_SEC_SIGN (server
+     * SIGN, clients HASH) with the keys of tests/unit/mtsec_vectors.h;
+     * 0 is CHECKSUM both ways, the default. */
+    uint8_t security;
 };
 
 /* What a run produced. Times are relative to SIM_T0. */
@@ -137,6 +141,7 @@ struct sim_server_cfg {
     uint64_t content_size;
     uint32_t block_size;
     struct sim_server_tuning tuning;
+    uint8_t security; /* as in sim_config */
 };
 
 /* Counters the core checks and prints. */
@@ -185,6 +190,7 @@ struct sim_client_cfg {
     uint32_t block_size;
     uint64_t max_cache;
     uint32_t drain_rate;
+    uint8_t security; /* as in sim_config */
 };
 
 struct sim_client_info {

@@ -15,6 +15,7 @@
 #include "ma_client.h"
 #include "mt_client.h"
 #include "sim.h"
+#include "../unit/mtsec_vectors.h"
 
 /* How often a slow consumer hands bytes back (virtual ms). */
 #define SIM_DRAIN_TICK 10
@@ -147,6 +148,20 @@ int sim_client_new(const struct sim_client_cfg *cfg, const struct sim_client_ops
             .server_sec = WDSMC_SEC_CHECKSUM,
             .client_sec = WDSMC_SEC_CHECKSUM,
     };
+    /* What an INITIATE reply would give a client (MS-WDSMSI 2.2.1). */
+    static const struct wdsmc_mt_keys keys = {
+            .sym_key = symkey_41,
+            .sym_key_len = sizeof(symkey_41),
+            .sign_key = test_pub_blob,
+            .sign_key_len = sizeof(test_pub_blob),
+            .hash_alg = WDSMC_CALG_SHA_256,
+            .hmac_alg = WDSMC_CALG_HMAC,
+    };
+    if (cfg->security) {
+        si.server_sec = cfg->security;
+        si.client_sec = WDSMC_SEC_HASH;
+        si.keys = &keys;
+    }
     snprintf(name, sizeof(name), "sim%u", cfg->index);
     struct wdsmc_mt_join_info ji = {
             .name = name,

@@ -17,10 +17,12 @@
 #include <time.h>
 
 #include "sim.h"
+#include "wdsmc/codec.h"
 
 #define KIB 1024u
 
 static uint32_t trace_client; /* --trace N: 1 + N */
+static uint8_t sim_security;  /* --security hash|sign; 0: CHECKSUM */
 
 struct scenario {
     const char *name;
@@ -58,6 +60,7 @@ static void config_init(struct sim_config *cfg, const struct scenario *sc, uint6
     cfg->block_size = block_size;
     cfg->time_limit = time_limit;
     cfg->trace = trace_client;
+    cfg->security = sim_security;
     for (uint32_t i = 0; i < nclients; i++) {
         cfg->clients[i].link = link_lossy(0, 2);
         cfg->clients[i].expect_complete = true;
@@ -418,6 +421,7 @@ static const struct scenario *find_scenario(const char *name)
 static int usage(void)
 {
     fprintf(stderr, "usage: sim --scenario NAME [--seed N] [-v] [--trace CLIENT] [--bug]\n"
+                    "           [--security hash|sign]\n"
                     "       sim --soak N [--seed BASE] [--strict] [-v]\n"
                     "       sim --list\n");
     return 2;
@@ -441,6 +445,14 @@ int main(int argc, char **argv)
             soak = strtoull(argv[++i], NULL, 0);
         } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
             trace_client = (uint32_t)strtoul(argv[++i], NULL, 0) + 1;
+        } else if (strcmp(argv[i], "--security") == 0 && i + 1 < argc) {
+            i++;
+            if (strcmp(argv[i], "hash") == 0)
+                sim_security = WDSMC_SEC_HASH;
+            else if (strcmp(argv[i], "sign") == 0)
+                sim_security = WDSMC_SEC_SIGN;
+            else
+                return usage();
         } else if (strcmp(argv[i], "--strict") == 0) {
             /* Every soak failure counts now; accepted for old command lines. */
         } else if (strcmp(argv[i], "--bug") == 0) {

@@ -228,7 +228,10 @@ static void trace(struct sim *sim, uint32_t c, const char *what, bool up, const 
 
     if (!sim->cfg->trace || sim->cfg->trace - 1 != c)
         return;
-    if (wdsmc_mt_decode(p->data, p->len, &pkt) >= 0) {
+    /* HASH and SIGN packets are parsed whole before the keyless decoder
+     * refuses them, which is enough to name them. */
+    ssize_t r = wdsmc_mt_decode(p->data, p->len, &pkt);
+    if (r >= 0 || r == -WDSMC_ESECUNSUPP) {
         op = wdsmc_mt_op_name(pkt.opcode);
         if (pkt.opcode == WDSMC_MT_ODATA || pkt.opcode == WDSMC_MT_RDATA)
             seq = pkt.u.data.seq;
@@ -598,6 +601,7 @@ bool sim_run(const struct sim_config *cfg, struct sim_result *res)
             .content_size = cfg->content_size,
             .block_size = cfg->block_size,
             .tuning = cfg->tuning,
+            .security = cfg->security,
     };
     struct sim_server_ops sops = {.ctx = &sim, .mcast = net_mcast, .ucast = net_ucast};
     if ((err = sim_server_new(&scfg, &sops, sim.now, &sim.srv)) < 0) {
@@ -614,6 +618,7 @@ bool sim_run(const struct sim_config *cfg, struct sim_result *res)
                 .block_size = cfg->block_size,
                 .max_cache = cs->max_cache,
                 .drain_rate = cs->drain_rate,
+                .security = cfg->security,
         };
         struct sim_client_ops cops = {.ctx = &sim, .send = net_up};
 

@@ -11,6 +11,7 @@
 #include "ma_server.h"
 #include "mt_server.h"
 #include "sim.h"
+#include "../unit/mtsec_vectors.h"
 #include "wdsmc/error.h"
 
 #define SIM_CLIENT_PORT_BASE 40000
@@ -205,6 +206,19 @@ int sim_server_new(const struct sim_server_cfg *cfg, const struct sim_server_ops
         mcfg.params.max_window_size = cfg->tuning.max_window_size;
     if (cfg->tuning.exp_max_window_size)
         mcfg.params.exp_max_window_size = cfg->tuning.exp_max_window_size;
+    static const struct wdsmc_mt_keys keys = {
+            .sym_key = symkey_41,
+            .sym_key_len = sizeof(symkey_41),
+            .sign_priv = test_priv_blob,
+            .sign_priv_len = sizeof(test_priv_blob),
+            .hash_alg = WDSMC_CALG_SHA_256,
+            .hmac_alg = WDSMC_CALG_HMAC,
+    };
+    if (cfg->security) {
+        mcfg.server_sec = cfg->security;
+        mcfg.client_sec = WDSMC_SEC_HASH;
+        mcfg.keys = &keys;
+    }
     struct wdsmc_mt_server_callbacks mcb = {
             .ctx = s,
             .send_mcast = mt_send_mcast,

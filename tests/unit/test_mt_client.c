@@ -16,6 +16,8 @@
 
 #include "ma_client.h"
 #include "mt_client.h"
+#include "mtsec.h"
+#include "mtsec_vectors.h"
 
 #define SID      0x01020304u /* session id */
 #define LOWER    0x0A0B0C0Du /* demoted-to session id */
@@ -62,6 +64,8 @@ struct fx {
     /* wired MS-WDSMA client */
     struct wdsmc_ma_client *ma;
     uint64_t now; /* for callbacks that need it */
+    /* HASH/SIGN tests: how what the client sends is checked */
+    const struct wdsmc_mt_security *tx_check;
 };
 
 static void on_send(void *ctx, const uint8_t *buf, size_t len)
@@ -73,7 +77,10 @@ static void on_send(void *ctx, const uint8_t *buf, size_t len)
     assert_non_null(s->buf);
     memcpy(s->buf, buf, len);
     s->len = len;
-    assert_int_equal(wdsmc_mt_decode(s->buf, len, &s->pkt), (ssize_t)len);
+    if (f->tx_check)
+        assert_int_equal(wdsmc_mt_decode_sec(s->buf, len, f->tx_check, &s->pkt), (ssize_t)len);
+    else
+        assert_int_equal(wdsmc_mt_decode(s->buf, len, &s->pkt), (ssize_t)len);
     if (f->leave_in_send)
         wdsmc_mt_client_leave(f->c, WDSMC_LEAVE_CANCELLED, -ECANCELED, f->now);
     if (f->handle_in_send)
@@ -326,7 +333,7 @@ static void test_mt_client_new_rejects_bad_config(void **state)
     joininfo(&ji, false, false);
 
     si.server_sec = WDSMC_SEC_HASH;
-    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), -ENOTSUP);
+    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), -ENOKEY);
     si.server_sec = WDSMC_SEC_NONE;
     si.client_sec = WDSMC_SEC_SIGN;
     assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), -ENOTSUP);
@@ -1744,10 +1751,191 @@ static void test_mt_client_wired_to_ma_client_receives_content(void **state)
     fx_free(f);
 }
 
+/* ------------------------------------------------------------------------ */
+/* HASH and SIGN (MS-WDSMT 3.2.5.2, MS-WDSMSI 3.1.5.1)                       */
+/* ------------------------------------------------------------------------ */
+
+static const struct wdsmc_mt_keys client_keys = {
+        .sym_key = symkey_41,
+        .sym_key_len = sizeof(symkey_41),
+        .sign_key = test_pub_blob,
+        .sign_key_len = sizeof(test_pub_blob),
+        .hash_alg = WDSMC_CALG_SHA_256,
+        .hmac_alg = WDSMC_CALG_HMAC,
+};
+
+/* The server side of the keys: the HMAC key and the private RSA key. */
+static const struct wdsmc_mt_keys server_keys = {
+        .sym_key = symkey_41,
+        .sym_key_len = sizeof(symkey_41),
+        .sign_priv = test_priv_blob,
+        .sign_priv_len = sizeof(test_priv_blob),
+};
+
+struct secfx {
+    struct fx *f;
+    struct wdsmc_mtsec srv; /* the server's keys */
+    struct wdsmc_mt_security srv_tx, cli_tx;
+};
+
+static void secfx_new(struct secfx *x, uint8_t server_sec, uint8_t client_sec)
+{
+    struct wdsmc_mt_session_info si;
+    struct wdsmc_mt_join_info ji;
+
+    x->f = calloc(1, sizeof(*x->f));
+    assert_non_null(x->f);
+    assert_int_equal(
+            wdsmc_mtsec_init(&x->srv, &server_keys, WDSMC_MTSEC_HMAC | WDSMC_MTSEC_SIGN, 3), 0);
+    wdsmc_mtsec_view(&x->srv, server_sec, &x->srv_tx);
+    wdsmc_mtsec_view(&x->srv, client_sec, &x->cli_tx);
+    x->f->tx_check = &x->cli_tx;
+    session(&si);
+    si.server_sec = server_sec;
+    si.client_sec = client_sec;
+    si.keys = &client_keys;
+    joininfo(&ji, false, false);
+    struct wdsmc_mt_client_cbs cbs = cbs_for(x->f);
+    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &x->f->c), 0);
+    /* The copy handed back never points at the caller's keys. */
+    assert_null(wdsmc_mt_client_session(x->f->c)->keys);
+}
+
+static void secfx_free(struct secfx *x)
+{
+    fx_free(x->f);
+    wdsmc_mtsec_fini(&x->srv);
+}
+
+/* Encode p the way the server would and hand it to the client. */
+static int feed_sec(struct secfx *x, const struct wdsmc_mt_security *sec,
+                    const struct wdsmc_mt_pkt *p, int flip, uint64_t now)
+{
+    static uint8_t buf[WDSMC_MAX_DATAGRAM];
+    ssize_t n = wdsmc_mt_encode_sec(p, sec, buf, sizeof(buf));
+    assert_true(n > 0);
+    if (flip >= 0)
+        buf[flip] ^= 0x01;
+    x->f->now = now;
+    return wdsmc_mt_client_handle(x->f->c, buf, (size_t)n, now);
+}
+
+static struct wdsmc_mt_pkt joinack_pkt(void)
+{
+    struct wdsmc_mt_pkt p = mk(WDSMC_MT_JOINACK, 777);
+    p.u.joinack.client_id = MYID;
+    p.u.joinack.min_nack_backoff = 10;
+    p.u.joinack.max_nack_backoff = 50;
+    return p;
+}
+
+static void test_mt_client_hash_mode_checks_hmac_both_ways(void **state)
+{
+    struct secfx x;
+    struct wdsmc_mt_pkt p = joinack_pkt();
+    struct wdsmc_mt_security cks = {.mode = WDSMC_SEC_CHECKSUM};
+
+    secfx_new(&x, WDSMC_SEC_HASH, WDSMC_SEC_HASH);
+    assert_int_equal(wdsmc_mt_client_start(x.f->c, 1000), 0);
+    /* The JOIN carries our HMAC (on_send checks it with the key). */
+    assert_int_equal(last(x.f)->opcode, WDSMC_MT_JOIN);
+    assert_int_equal(last(x.f)->sec_type, WDSMC_SEC_HASH);
+    assert_int_equal(last(x.f)->sec_len, 32);
+
+    /* A tampered JOINACK (a byte of the body, then of the HMAC) is dropped. */
+    assert_int_equal(feed_sec(&x, &x.srv_tx, &p, 40, 1001), -WDSMC_EHMAC);
+    assert_int_equal(feed_sec(&x, &x.srv_tx, &p, 6, 1001), -WDSMC_EHMAC);
+    /* So is a CHECKSUM one: the server insists on HASH. */
+    assert_int_equal(feed_sec(&x, &cks, &p, -1, 1001), -WDSMC_ESECTYPE);
+    struct wdsmc_mt_client_stats st = stats(x.f);
+    assert_int_equal(st.state, WDSMC_MT_CLIENT_JOIN);
+    assert_int_equal(st.auth_failures, 2);
+    assert_int_equal(st.drop_security, 3);
+    assert_int_equal(st.drop_decode, 0);
+
+    /* The genuine one is accepted; what we send next is HASHed too. */
+    assert_int_equal(feed_sec(&x, &x.srv_tx, &p, -1, 1002), 0);
+    st = stats(x.f);
+    assert_int_equal(st.state, WDSMC_MT_CLIENT_REGULAR);
+    assert_int_equal(st.client_id, MYID);
+    assert_int_equal(last(x.f)->opcode, WDSMC_MT_QCR);
+    assert_int_equal(last(x.f)->sec_type, WDSMC_SEC_HASH);
+    secfx_free(&x);
+}
+
+static void test_mt_client_sign_mode_verifies_server_signatures(void **state)
+{
+    struct secfx x;
+    struct wdsmc_mt_pkt p = joinack_pkt();
+
+    /* MS-WDSMSI 3.1.5.1: a SIGNing server, clients HASH. */
+    secfx_new(&x, WDSMC_SEC_SIGN, WDSMC_SEC_HASH);
+    assert_int_equal(wdsmc_mt_client_start(x.f->c, 1000), 0);
+    assert_int_equal(last(x.f)->sec_type, WDSMC_SEC_HASH);
+    /* A bad signature, a signature over a changed body, an HMAC'd packet. */
+    assert_int_equal(feed_sec(&x, &x.srv_tx, &p, 5, 1001), -WDSMC_ESIG);
+    assert_int_equal(feed_sec(&x, &x.srv_tx, &p, 5 + 128 + 4, 1001), -WDSMC_ESIG);
+    assert_int_equal(feed_sec(&x, &x.cli_tx, &p, -1, 1001), -WDSMC_ESECTYPE);
+    assert_int_equal(stats(x.f).auth_failures, 2);
+    assert_int_equal(stats(x.f).state, WDSMC_MT_CLIENT_JOIN);
+
+    assert_int_equal(feed_sec(&x, &x.srv_tx, &p, -1, 1002), 0);
+    assert_int_equal(stats(x.f).state, WDSMC_MT_CLIENT_REGULAR);
+    /* Data flows: a signed ODATA reaches the data callback. */
+    uint8_t b = 0x5A;
+    struct wdsmc_mt_pkt d = mk(WDSMC_MT_ODATA, 2000);
+    d.u.data.client_id = MYID;
+    d.u.data.seq = 1;
+    d.u.data.trail_seq = 1;
+    d.u.data.data = &b;
+    d.u.data.data_len = 1;
+    assert_int_equal(feed_sec(&x, &x.srv_tx, &d, -1, 1003), 0);
+    assert_int_equal(x.f->data_calls, 1);
+    assert_int_equal(x.f->last_data[0], 0x5A);
+    secfx_free(&x);
+}
+
+static void test_mt_client_hash_sign_creation_needs_the_keys(void **state)
+{
+    struct fx f = {0};
+    struct wdsmc_mt_session_info si;
+    struct wdsmc_mt_join_info ji;
+    struct wdsmc_mt_client_cbs cbs = cbs_for(&f);
+    struct wdsmc_mt_client *c = NULL;
+    struct wdsmc_mt_keys k = client_keys;
+
+    session(&si);
+    joininfo(&ji, false, false);
+    si.keys = &k;
+    si.server_sec = WDSMC_SEC_SIGN;
+    si.client_sec = WDSMC_SEC_HASH;
+    k.sign_key = NULL;
+    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), -ENOKEY);
+    k = client_keys;
+    k.sym_key = NULL;
+    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), -ENOKEY);
+    k = client_keys;
+    k.sign_key_len--;
+    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), -WDSMC_EKEYBLOB);
+    k = client_keys;
+    k.hash_alg = 0x8003; /* CALG_MD5 */
+    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), -ENOTSUP);
+    assert_null(c);
+    /* NONE and CHECKSUM ignore whatever keys come along. */
+    k.hash_alg = 0x8003;
+    si.server_sec = WDSMC_SEC_CHECKSUM;
+    si.client_sec = WDSMC_SEC_CHECKSUM;
+    assert_int_equal(wdsmc_mt_client_new(&si, &ji, NULL, &cbs, &c), 0);
+    wdsmc_mt_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mt_client_new_rejects_bad_config),
+            cmocka_unit_test(test_mt_client_hash_mode_checks_hmac_both_ways),
+            cmocka_unit_test(test_mt_client_sign_mode_verifies_server_signatures),
+            cmocka_unit_test(test_mt_client_hash_sign_creation_needs_the_keys),
             cmocka_unit_test(test_mt_client_params_default_match_spec),
             cmocka_unit_test(test_mt_client_sends_join_every_interval_until_joinack),
             cmocka_unit_test(test_mt_client_join_without_options_when_not_asked),

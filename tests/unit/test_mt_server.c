@@ -17,6 +17,8 @@
 
 #include "ma_server.h"
 #include "mt_server.h"
+#include "mtsec.h"
+#include "mtsec_vectors.h"
 
 #define SID 0x1234
 
@@ -1637,7 +1639,9 @@ static void test_mt_server_new_rejects_bad_config(void **state)
     (void)state;
     wdsmc_mt_server_config_default(&cfg, SID, 1);
     cfg.server_sec = WDSMC_SEC_HASH;
-    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -ENOTSUP);
+    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -ENOKEY);
+    cfg.server_sec = 4;
+    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -EINVAL);
     cfg.server_sec = WDSMC_SEC_NONE;
     cfg.client_sec = WDSMC_SEC_SIGN;
     assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -ENOTSUP);
@@ -1969,6 +1973,145 @@ static void test_mt_ma_server_deliver_every_block(void **state)
     h_fini(&h);
 }
 
+/* ------------------------------------------------------------------------ */
+/* HASH and SIGN (MS-WDSMT 3.1.5.1.1, MS-WDSMSI 3.1.5.1)                     */
+/* ------------------------------------------------------------------------ */
+
+static const struct wdsmc_mt_keys srv_keys = {
+        .sym_key = symkey_41,
+        .sym_key_len = sizeof(symkey_41),
+        .sign_priv = test_priv_blob,
+        .sign_priv_len = sizeof(test_priv_blob),
+        .hash_alg = WDSMC_CALG_SHA_256,
+        .hmac_alg = WDSMC_CALG_HMAC,
+};
+
+/* What a client holds: SymKey and the public SignKey. */
+static const struct wdsmc_mt_keys cli_keys = {
+        .sym_key = symkey_41,
+        .sym_key_len = sizeof(symkey_41),
+        .sign_key = test_pub_blob,
+        .sign_key_len = sizeof(test_pub_blob),
+};
+
+static int feed_sec(struct h *h, const struct wdsmc_mt_security *sec, struct wdsmc_mt_pkt *p,
+                    int flip, int from, uint64_t now)
+{
+    uint8_t buf[WDSMC_MAX_DATAGRAM];
+    struct wdsmc_endpoint e = ep(from);
+    ssize_t n = wdsmc_mt_encode_sec(p, sec, buf, sizeof(buf));
+
+    assert_true(n > 0);
+    if (flip >= 0)
+        buf[flip] ^= 0x80;
+    return wdsmc_mt_server_handle(h->s, buf, (size_t)n, &e, now);
+}
+
+static int qcr_sec(struct h *h, const struct wdsmc_mt_security *sec, uint32_t id,
+                   uint64_t server_time, uint64_t now)
+{
+    struct wdsmc_mt_pkt p = pk(WDSMC_MT_QCR, 2);
+
+    p.u.qcr.client_id = id;
+    p.u.qcr.server_time = server_time;
+    return feed_sec(h, sec, &p, -1, 1, now);
+}
+
+static void run_secure_join(uint8_t server_sec)
+{
+    struct h h;
+    struct wdsmc_mt_server_config cfg;
+    struct wdsmc_mt_server_stats st;
+    struct wdsmc_mtsec cli;
+    struct wdsmc_mt_security hash, check, cks = {.mode = WDSMC_SEC_CHECKSUM};
+    struct wdsmc_mt_pkt p = pk(WDSMC_MT_JOIN, 1), out;
+
+    memset(&h, 0, sizeof(h));
+    wdsmc_mt_server_config_default(&cfg, SID, 42);
+    cfg.server_sec = server_sec;
+    cfg.client_sec = WDSMC_SEC_HASH;
+    cfg.keys = &srv_keys;
+    h_start(&h, &cfg, 1000);
+    assert_int_equal(wdsmc_mtsec_init(&cli, &cli_keys, WDSMC_MTSEC_HMAC | WDSMC_MTSEC_VERIFY, 0),
+                     0);
+    wdsmc_mtsec_view(&cli, WDSMC_SEC_HASH, &hash);
+    wdsmc_mtsec_view(&cli, server_sec, &check);
+
+    strcpy(p.u.join.client_name, "pc");
+    p.u.join.ip = ep(1).ip;
+    /* A JOIN with a bad HMAC, or a CHECKSUM one, gets nothing. */
+    assert_int_equal(feed_sec(&h, &hash, &p, 50, 1, 1000), -WDSMC_EHMAC);
+    assert_int_equal(feed_sec(&h, &hash, &p, 7, 1, 1000), -WDSMC_EHMAC);
+    assert_int_equal(feed_sec(&h, &cks, &p, -1, 1, 1000), -EPROTO);
+    assert_int_equal(h.nout, 0);
+    wdsmc_mt_server_get_stats(h.s, &st);
+    assert_int_equal(st.auth_failures, 2);
+    assert_int_equal(st.rx_dropped, 3);
+
+    /* The genuine JOIN is answered with a JOINACK the client can check. */
+    assert_int_equal(feed_sec(&h, &hash, &p, -1, 1, 1000), 0);
+    assert_int_equal(h.nout, 1);
+    assert_int_equal(wdsmc_mt_decode_sec(h.out[0].buf, h.out[0].len, &check, &out),
+                     (ssize_t)h.out[0].len);
+    assert_int_equal(out.opcode, WDSMC_MT_JOINACK);
+    assert_int_equal(out.sec_type, server_sec);
+    assert_int_equal(out.sec_len, server_sec == WDSMC_SEC_SIGN ? 128 : 32);
+
+    /* Its QCR makes it active; the session's multicast packets verify too. */
+    assert_int_equal(qcr_sec(&h, &hash, out.u.joinack.client_id, out.sender_time, 1001), 0);
+    wdsmc_mt_server_timeout(h.s, 1200);
+    wdsmc_mt_server_get_stats(h.s, &st);
+    assert_int_equal(st.clients_active, 1);
+    assert_true(h.nout > 1);
+    for (size_t i = 1; i < h.nout; i++)
+        assert_int_equal(wdsmc_mt_decode_sec(h.out[i].buf, h.out[i].len, &check, &out),
+                         (ssize_t)h.out[i].len);
+    wdsmc_mtsec_fini(&cli);
+    h_fini(&h);
+}
+
+static void test_mt_server_hash_mode_checks_and_sends_hmac(void **state)
+{
+    (void)state;
+    run_secure_join(WDSMC_SEC_HASH);
+}
+
+static void test_mt_server_sign_mode_signs_what_it_sends(void **state)
+{
+    (void)state;
+    run_secure_join(WDSMC_SEC_SIGN);
+}
+
+static void test_mt_server_hash_sign_creation_needs_the_keys(void **state)
+{
+    struct wdsmc_mt_server_config cfg;
+    struct wdsmc_mt_server_callbacks cb = callbacks;
+    struct wdsmc_mt_server *s = NULL;
+    struct wdsmc_mt_keys k = srv_keys;
+
+    (void)state;
+    wdsmc_mt_server_config_default(&cfg, SID, 1);
+    cfg.keys = &k;
+    cfg.server_sec = WDSMC_SEC_SIGN;
+    cfg.client_sec = WDSMC_SEC_HASH;
+    k.sign_priv = NULL;
+    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -ENOKEY);
+    k = srv_keys;
+    k.sign_priv = test_pub_blob; /* a public key cannot sign */
+    k.sign_priv_len = sizeof(test_pub_blob);
+    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -WDSMC_EKEYBLOB);
+    k = srv_keys;
+    k.sym_key = NULL;
+    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -ENOKEY);
+    k = srv_keys;
+    k.hmac_alg = 0x800C;
+    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), -ENOTSUP);
+    assert_null(s);
+    k = srv_keys;
+    assert_int_equal(wdsmc_mt_server_new(&cfg, &cb, 0, &s), 0);
+    wdsmc_mt_server_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2014,6 +2157,9 @@ int main(void)
             cmocka_unit_test(test_mt_server_rejects_wrong_session_security_and_opcode),
             cmocka_unit_test(test_mt_server_new_rejects_bad_config),
             cmocka_unit_test(test_mt_server_security_none_both_ways),
+            cmocka_unit_test(test_mt_server_hash_mode_checks_and_sends_hmac),
+            cmocka_unit_test(test_mt_server_sign_mode_signs_what_it_sends),
+            cmocka_unit_test(test_mt_server_hash_sign_creation_needs_the_keys),
             cmocka_unit_test(test_mt_server_next_client_id_is_random_and_never_zero),
             cmocka_unit_test(test_mt_server_fill_error_terminates_session),
             cmocka_unit_test(test_mt_server_data_list_is_capped),

@@ -867,14 +867,21 @@ static void test_ntlm_server_refuses_ntlmv1_and_missing_mic(void **state)
     wdsmc_ntlm_free(s);
 
     /* A client that does not send the MIC (its AV pairs lack MsvAvFlags)
-     * is refused by a server that sent MsvAvTimestamp. */
+     * is refused by a server that sent MsvAvTimestamp and requires it... */
     struct pair q;
     pair_init(&q, "User", "Password");
     q.scfg.omit_timestamp = true;
     assert_int_equal(pair_run(&q), WDSMC_RPCAUTH_DONE); /* no timestamp, no MIC: fine */
     assert_false(wdsmc_ntlm_mic_used(q.s));
+    p.scfg.require_mic = true;
     s = server_after_challenge(&p);
     assert_int_equal(feed(s, q.auth, q.auth_len), -EPROTO);
+    wdsmc_ntlm_free(s);
+    /* ... and accepted by default (MS-NLMP 5.1: not required; impacket). */
+    p.scfg.require_mic = false;
+    s = server_after_challenge(&p);
+    assert_int_equal(feed(s, q.auth, q.auth_len), WDSMC_RPCAUTH_DONE);
+    assert_false(wdsmc_ntlm_mic_used(s));
     wdsmc_ntlm_free(s);
     pair_fini(&q);
     pair_fini(&p);
