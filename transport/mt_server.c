@@ -123,6 +123,7 @@ struct wdsmc_mt_server {
     uint32_t spm_count;
     uint64_t next_odata_seq;
     uint64_t mc_trail, mc_lead;
+    uint64_t cut_lead; /* MCLead when the window was last cut (decision 58) */
     uint64_t mc_loss;
     uint32_t window;
 
@@ -491,11 +492,27 @@ static void mt_send_demotes(struct wdsmc_mt_server *s, uint64_t now)
     }
 }
 
+/*
+ * Decision 57: RTT is measured in whole milliseconds, so on a fast link it
+ * reads 0 or 1. Taken at face value it makes MinNACKBackOff 1 ms (a master
+ * that still misses a packet NACKs it a thousand times a second) and the
+ * 4 x MCRTT hold of 3.1.5.9.6 zero (each of those NACKs resends it). With 8 KiB
+ * blocks fragmented over a 1500-byte MTU that storm fills the receiver's IP
+ * reassembly memory and stalls every receiver. Both use the RTT floored here.
+ */
+#define MT_RTT_FLOOR_MS    5
+#define MT_REPAIR_HOLD_MIN 20
+
+static uint64_t mt_rtt_floor(const struct wdsmc_mt_server *s)
+{
+    return s->mc_rtt > MT_RTT_FLOOR_MS ? s->mc_rtt : MT_RTT_FLOOR_MS;
+}
+
 /* MS-WDSMT 3.1.5.9.3 */
 static void mt_send_spm(struct wdsmc_mt_server *s, uint64_t now)
 {
     struct wdsmc_mt_pkt pkt;
-    uint64_t min = 2 * (uint64_t)s->mc_rtt, max;
+    uint64_t min = 2 * mt_rtt_floor(s), max;
     ssize_t n;
 
     if (min < 1)
@@ -1120,9 +1137,18 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
 
     if (nk->list.count == 0)
         return 0;
-    s->window = s->window * 3 / 4 > 2 ? s->window * 3 / 4 : 2;
-    if (s->window > s->p.max_window_size)
-        s->window = s->p.max_window_size;
+    /* Decision 58: 3.1.5.9.6 cuts the window by a quarter on every NACK, but
+     * a receiver NACKs the same loss again each back-off until the repair
+     * lands, and every receiver NACKs its own copy of it: cut once per flight
+     * (once per loss of a packet sent after the previous cut), as TCP does,
+     * or one burst of loss pins the window at 2 for as long as repairs take. */
+    struct wdsmc_range last = wdsmc_mt_range_get(&nk->list, nk->list.count - 1);
+    if (last.end > s->cut_lead) {
+        s->window = s->window * 3 / 4 > 2 ? s->window * 3 / 4 : 2;
+        if (s->window > s->p.max_window_size)
+            s->window = s->p.max_window_size;
+        s->cut_lead = s->mc_lead;
+    }
 
     count = nk->list.count < s->max_ranges ? nk->list.count : s->max_ranges;
     for (size_t i = 0; i < count; i++)
@@ -1136,7 +1162,8 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
     /* A peer may list the same packets many times over: one NACK never makes
      * us look at more entries than the list holds. */
     budget = s->dl_len;
-    hold = 4 * (uint64_t)s->mc_rtt;
+    hold = 4 * (uint64_t)s->mc_rtt > MT_REPAIR_HOLD_MIN ? 4 * (uint64_t)s->mc_rtt
+                                                        : MT_REPAIR_HOLD_MIN;
     for (size_t i = 0; i < nk->list.count && budget && s->dl_len; i++) {
         struct wdsmc_range r = wdsmc_mt_range_get(&nk->list, i);
         uint64_t lo = r.start > s->dl_head_seq ? r.start : s->dl_head_seq;

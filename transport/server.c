@@ -169,6 +169,7 @@ struct wdsmc_server {
     uint16_t port_first;
     unsigned port_count;
     unsigned max_clients;
+    unsigned client_dead_timeout; /* ms; 0: the spec's default */
     void (*log)(void *ctx, enum wdsmc_log_level level, const char *msg);
     void *log_ctx;
 
@@ -339,11 +340,36 @@ static int srv_udp_open(uv_loop_t *loop, uv_udp_t *h, int fd, bool mmsg, bool *r
 /* Engine lifetime                                                           */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Decision 59: the default block size fits one datagram on the multicast
+ * interface. An 8 KiB block on a 1500-byte Ethernet leaves as six IP
+ * fragments: one lost fragment loses the block, and the other five sit in the
+ * receiver's reassembly memory for 30 s; under a few percent of loss that
+ * memory fills within a second and the receiver then drops everything (the
+ * fault harness stalled so). Headroom SRV_BLOCK_HEADROOM covers IPv4 and UDP
+ * headers and the MS-WDSMT/MS-WDSMA headers with a checksum or HMAC security
+ * header and the FW_LEAD option. Without a known interface, assume Ethernet.
+ */
+#define SRV_BLOCK_HEADROOM 128
+#define SRV_ASSUMED_MTU    1500
+
+static uint32_t srv_block_size(const struct wdsmc_server *s)
+{
+    unsigned mtu = SRV_ASSUMED_MTU;
+    struct wdsmc_addr ip;
+
+    if (s->has_iface && wdsmc_uvnet_parse_ip(s->iface, &ip) == 0)
+        wdsmc_uvnet_mtu_for_ip(&ip, &mtu);
+    uint32_t b = mtu > SRV_BLOCK_HEADROOM + SRV_MIN_BLOCK_SIZE ? mtu - SRV_BLOCK_HEADROOM
+                                                               : SRV_MIN_BLOCK_SIZE;
+    return b < SRV_DEFAULT_BLOCK_SIZE ? b : SRV_DEFAULT_BLOCK_SIZE;
+}
+
 void wdsmc_namespace_config_default(struct wdsmc_namespace_config *nc)
 {
     memset(nc, 0, sizeof(*nc));
     nc->mode = WDSMC_CAST_AUTO;
-    nc->block_size = SRV_DEFAULT_BLOCK_SIZE;
+    nc->block_size = 0; /* from the interface's MTU, srv_block_size() */
     nc->ttl = -1;
     nc->slow_policy = WDSMC_SLOW_NONE;
 }
@@ -398,6 +424,7 @@ int wdsmc_server_new(uv_loop_t *loop, const struct wdsmc_server_config *cfg,
     s->port_first = (uint16_t)port_first;
     s->port_count = ports;
     s->max_clients = cfg->max_clients ? cfg->max_clients : WDSMC_MT_SERVER_DEFAULT_MAX_CLIENTS;
+    s->client_dead_timeout = cfg->client_dead_timeout;
     s->log = cfg->log;
     s->log_ctx = cfg->log_ctx;
     if (getrandom(&s->rng, sizeof(s->rng), GRND_NONBLOCK) != sizeof(s->rng))
@@ -434,11 +461,10 @@ int wdsmc_server_add_namespace(struct wdsmc_server *s, const char *name,
         c = *nc;
     else
         wdsmc_namespace_config_default(&c);
-    if (c.block_size == 0)
-        c.block_size = SRV_DEFAULT_BLOCK_SIZE;
     if (c.ttl == -1)
         c.ttl = 1;
-    if (c.block_size < SRV_MIN_BLOCK_SIZE || c.block_size > WDSMC_MA_MAX_BLOCK_SIZE)
+    if (c.block_size != 0 &&
+        (c.block_size < SRV_MIN_BLOCK_SIZE || c.block_size > WDSMC_MA_MAX_BLOCK_SIZE))
         return -EINVAL;
     if (c.ttl < 0 || c.ttl > 255)
         return -EINVAL;
@@ -1288,7 +1314,7 @@ static int srv_session_new(struct wdsmc_server *s, struct srv_ns *ns, size_t con
     ss->ns = ns;
     ss->content = content;
     ss->lower = lower;
-    ss->block_size = nc->block_size;
+    ss->block_size = nc->block_size ? nc->block_size : srv_block_size(s);
     ss->fd = open(ns->contents[content].path, O_RDONLY | O_CLOEXEC);
     /* From here on every failure goes through srv_session_close(), which
      * frees at once or from the last close callback. */
@@ -1339,6 +1365,8 @@ static int srv_session_new(struct wdsmc_server *s, struct srv_ns *ns, size_t con
     wdsmc_mt_server_config_default(&mc, ss->id, srv_random(s));
     mc.max_clients = s->max_clients;
     mc.max_rate = lower ? nc->demote_rate : nc->max_rate;
+    if (s->client_dead_timeout)
+        mc.params.client_dead_timeout = s->client_dead_timeout;
     struct wdsmc_mt_server_callbacks mcb = {
             .ctx = ss,
             .send_mcast = srv_mt_send_mcast,

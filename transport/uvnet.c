@@ -153,6 +153,48 @@ int wdsmc_uvnet_local_ip_for(const struct sockaddr *server, struct wdsmc_addr *r
     return wdsmc_uvnet_from_sockaddr((struct sockaddr *)&me, ret, &port);
 }
 
+/* The name of the interface holding `ip`, into name[IF_NAMESIZE]. */
+static int ifname_for_ip(const struct wdsmc_addr *ip, char *name)
+{
+    struct ifaddrs *list, *ifa;
+
+    name[0] = '\0';
+    if (getifaddrs(&list) < 0)
+        return -errno;
+    for (ifa = list; ifa; ifa = ifa->ifa_next) {
+        struct wdsmc_addr a;
+        uint16_t port;
+        if (!ifa->ifa_addr || wdsmc_uvnet_from_sockaddr(ifa->ifa_addr, &a, &port) < 0)
+            continue;
+        if (a.len == ip->len && memcmp(a.bytes, ip->bytes, a.len) == 0) {
+            snprintf(name, IF_NAMESIZE, "%s", ifa->ifa_name);
+            break;
+        }
+    }
+    freeifaddrs(list);
+    return name[0] ? 0 : -ENODEV;
+}
+
+int wdsmc_uvnet_mtu_for_ip(const struct wdsmc_addr *ip, unsigned *ret_mtu)
+{
+    char name[IF_NAMESIZE];
+    struct ifreq ifr;
+    int err;
+
+    if ((err = ifname_for_ip(ip, name)) < 0)
+        return err;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    err = ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? 0 : -errno;
+    close(fd);
+    if (err == 0)
+        *ret_mtu = (unsigned)ifr.ifr_mtu;
+    return err;
+}
+
 int wdsmc_uvnet_mac_for_ip(const struct wdsmc_addr *ip, uint8_t ret_mac[6])
 {
     struct ifaddrs *list, *ifa;

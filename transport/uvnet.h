@@ -77,4 +77,8 @@ int wdsmc_uvnet_local_ip_for(const struct sockaddr *server, struct wdsmc_addr *r
 /* The MAC address of the interface that holds `ip`; all zeros (and 0) when
  * it has none (loopback). -ENODEV when no interface holds `ip`. */
 int wdsmc_uvnet_mac_for_ip(const struct wdsmc_addr *ip, uint8_t ret_mac[6]);
+/* The MTU of the interface that holds `ip`: 0 or -ENODEV / a negative
+ * errno. */
+int wdsmc_uvnet_mtu_for_ip(const struct wdsmc_addr *ip, unsigned *ret_mtu);
+
 #endif /* WDSMC_UVNET_H */

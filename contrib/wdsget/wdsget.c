@@ -211,9 +211,13 @@ static void draw_progress(struct wdsget *g, bool final)
     } else if (final) {
         if (g->tty)
             fprintf(stderr, "\r\033[K");
+        /* Dropped: malformed, spoofed or other-session datagrams, which the
+         * transfer survived but an administrator may want to know about. */
         fprintf(stderr,
-                "wdsget: %s of %s in %.1f s (%s/s average), session %" PRIu32 ", loss %.2f%%\n",
-                got, total, elapsed_s(g), rate, st.session_id, st.loss_rate * 100);
+                "wdsget: %s of %s in %.1f s (%s/s average), session %" PRIu32
+                ", loss %.2f%%, %" PRIu64 " datagrams dropped\n",
+                got, total, elapsed_s(g), rate, st.session_id, st.loss_rate * 100,
+                st.packets_dropped);
     }
 }
 

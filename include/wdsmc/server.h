@@ -37,18 +37,20 @@ struct wdsmc_server;
 enum wdsmc_log_level { WDSMC_LOG_ERROR, WDSMC_LOG_WARN, WDSMC_LOG_INFO, WDSMC_LOG_DEBUG };
 
 struct wdsmc_server_config {
-    const char *address;     /* IPv4 address sessions and MSI answer on; NULL: 0.0.0.0
-                                (then the reply's SERVER_ADDR is `interface`, or
-                                127.0.0.1 when that is NULL too) */
-    const char *interface;   /* IPv4 address of the interface multicast leaves
-                                from; NULL: the kernel's choice */
-    uint16_t msi_port;       /* MS-WDSMSI port; 0: 5041 */
-    bool msi_disabled;       /* do not listen for MS-WDSMSI over UDP at all */
-    const char *group_first; /* first multicast group of the pool; NULL: 239.192.48.1 */
-    unsigned group_count;    /* groups in the pool; 0: 256 */
-    uint16_t port_first;     /* first UDP port of the pool; 0: 64000 */
-    unsigned port_count;     /* ports in the pool; 0: 1000 */
-    unsigned max_clients;    /* per session; 0: 200 (MS-WDSMT 3.1.1.2), max 200 */
+    const char *address;          /* IPv4 address sessions and MSI answer on; NULL: 0.0.0.0
+                                     (then the reply's SERVER_ADDR is `interface`, or
+                                     127.0.0.1 when that is NULL too) */
+    const char *interface;        /* IPv4 address of the interface multicast leaves
+                                     from; NULL: the kernel's choice */
+    uint16_t msi_port;            /* MS-WDSMSI port; 0: 5041 */
+    bool msi_disabled;            /* do not listen for MS-WDSMSI over UDP at all */
+    const char *group_first;      /* first multicast group of the pool; NULL: 239.192.48.1 */
+    unsigned group_count;         /* groups in the pool; 0: 256 */
+    uint16_t port_first;          /* first UDP port of the pool; 0: 64000 */
+    unsigned port_count;          /* ports in the pool; 0: 1000 */
+    unsigned max_clients;         /* per session; 0: 200 (MS-WDSMT 3.1.1.2), max 200 */
+    unsigned client_dead_timeout; /* ms without a QCR before a client is
+                                     dropped; 0: 60000 (MS-WDSMT 3.1.1.4) */
     /* Optional log sink; the engine never prints. May be NULL. */
     void (*log)(void *ctx, enum wdsmc_log_level level, const char *msg);
     void *log_ctx;
@@ -68,7 +70,8 @@ struct wdsmc_namespace_config {
     enum wdsmc_cast_mode mode;
     unsigned min_clients; /* scheduled: start when this many have joined; 0: no */
     int64_t start_time;   /* scheduled: start at this Unix time (s); 0: no */
-    uint32_t block_size;  /* bytes per block, 512..65448; 0: 8192 */
+    uint32_t block_size;  /* bytes per block, 512..65448; 0: what fits one
+                             datagram on the interface's MTU, at most 8192 */
     uint64_t max_rate;    /* bytes/s cap per session; 0: none */
     int ttl;              /* multicast TTL; -1: 1 */
     enum wdsmc_slow_policy slow_policy;

@@ -58,6 +58,8 @@ int main(int argc, char **argv)
             .msi_port = (uint16_t)atoi(argv[2]),
             .log = log_cb,
     };
+    if (getenv("SERVE_DEAD_TIMEOUT_MS"))
+        cfg.client_dead_timeout = (unsigned)strtoul(getenv("SERVE_DEAD_TIMEOUT_MS"), NULL, 10);
     int err = wdsmc_server_new(loop, &cfg, &srv);
     if (err < 0) {
         fprintf(stderr, "serve: %s\n", wdsmc_strerror(err));
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
     /* Tests across network namespaces (veth, bridge) need TTL >= 1. */
     if (getenv("SERVE_TTL"))
         nc.ttl = atoi(getenv("SERVE_TTL"));
+    if (getenv("SERVE_BLOCK_SIZE"))
+        nc.block_size = (uint32_t)strtoul(getenv("SERVE_BLOCK_SIZE"), NULL, 10);
     if (getenv("SERVE_MAX_RATE"))
         nc.max_rate = strtoull(getenv("SERVE_MAX_RATE"), NULL, 10);
     for (int i = 3; i < argc; i++) {

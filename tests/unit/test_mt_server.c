@@ -831,8 +831,9 @@ static void test_mt_server_entering_data_sends_spm_and_arms_timers(void **state)
     assert_int_equal(p.sender_time, 1001);
     assert_int_equal(p.u.spm.spm_seq, 1);
     assert_int_equal(p.u.spm.master_client_id, id);
-    assert_int_equal(p.u.spm.min_nack_backoff, 1); /* max(2 x 0, 1) */
-    assert_int_equal(p.u.spm.max_nack_backoff, 1);
+    /* max(2 x RTT, 1) with the RTT floored at 5 ms (decision 57). */
+    assert_int_equal(p.u.spm.min_nack_backoff, 10);
+    assert_int_equal(p.u.spm.max_nack_backoff, 10);
     /* Decision 11: nothing transmitted yet, trail = lead = 0. */
     assert_int_equal(p.u.spm.trail_seq, 0);
     assert_int_equal(p.u.spm.lead_seq, 0);
@@ -1025,8 +1026,9 @@ static void test_mt_server_nack_shrinks_window_sends_ncf_and_rdata(void **state)
     assert_int_equal(ack(&h, id, 4, 1001, 1001), 0); /* window 9, 5..13 */
     assert_int_equal(stats(&h).window, 9);
     h_clear(&h);
-    /* MCRTT 0 here: nothing is "sent within 4 x MCRTT" at 1002. */
-    assert_int_equal(nack(&h, id, 0, r, 2, 1002), 0);
+    /* MCRTT 0 here, so the 20 ms floor of decision 57 is the hold: 2 and 3,
+     * sent at 1001, may be repaired from 1021 on. */
+    assert_int_equal(nack(&h, id, 0, r, 2, 1030), 0);
     assert_int_equal(stats(&h).window, 6); /* 9 x 0.75 */
     get_op(&h, WDSMC_MT_NCF, 0, &p);
     assert_int_equal(p.u.ncf.count, 2);
@@ -1041,9 +1043,15 @@ static void test_mt_server_nack_shrinks_window_sends_ncf_and_rdata(void **state)
     assert_memory_equal(p.u.data.data, &(uint64_t){1}, 8); /* token of seq 2 */
     get_op(&h, WDSMC_MT_RDATA, 1, &p);
     assert_int_equal(p.u.data.seq, 3);
-    /* Floor of 2. */
+    /* Decision 58: the same loss NACKed again (nothing sent after the cut)
+     * does not cut again... */
     for (int i = 0; i < 5; i++)
         nack(&h, id, 0, r, 1, 1100 + (uint64_t)i);
+    assert_int_equal(stats(&h).window, 6);
+    /* ...a NACK reaching past the packets sent before the cut does, down to
+     * the floor of 2. */
+    for (int i = 0; i < 5; i++)
+        nack(&h, id, 0, &r[1], 1, 1200 + (uint64_t)i);
     assert_int_equal(stats(&h).window, 2);
     h_fini(&h);
 }
