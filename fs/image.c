@@ -596,8 +596,12 @@ static int session_new(struct wdsfs_image *img, bool probe, struct wdsfs_session
             .complete = on_complete,
     };
     struct wdsfs_source_config cfg = fs->source_cfg;
+    /* The window's slots plus room for the block the lowest reader waits
+     * for: with every other slot full, the transport must still hand that
+     * one up (it refuses payloads that do not fit the cache, MS-WDSMT
+     * 3.2.5.13), or the window never moves again. */
     if (img->stream && !probe)
-        cfg.cache_size = (size_t)(img->nslots * img->block_size);
+        cfg.cache_size = (size_t)((img->nslots + 1) * img->block_size);
     int r = fs->source_ops->create(fs->loop, &cfg, img->ns, img->content, &cbs, &s->src);
     if (r < 0) {
         free(s);

@@ -255,9 +255,12 @@ static void on_start(void *ctx, uint64_t content_size, uint32_t block_size)
             wdsmc_client_cancel(g->client);
         return;
     }
-    /* Hold at most `cache` bytes ahead of the writer, and at least 16 blocks
-     * so a reordered burst does not stall. */
-    g->window = g->cache / block_size > 16 ? g->cache / block_size : 16;
+    /* The ring holds blocks that wait for the one the writer needs next. It
+     * must leave that one room in the cache: the transport refuses every
+     * payload once the held bytes leave less than a packet's worth (MS-WDSMT
+     * 3.2.5.13), and a ring as large as the cache, full but for the awaited
+     * block, would refuse exactly the repair it waits for. */
+    g->window = g->cache / block_size > 2 ? g->cache / block_size - 1 : 1;
     g->ring = malloc((size_t)g->window * block_size);
     g->ring_len = calloc((size_t)g->window, sizeof(*g->ring_len));
     if (!g->ring || !g->ring_len) {
