@@ -88,6 +88,7 @@ struct dp_entry {
     uint64_t created;   /* CreationTime */
     uint64_t last_send; /* LastSendTime */
     bool repair;        /* an RDATA is owed */
+    bool repaired;      /* an RDATA has been sent (decision 57) */
 };
 
 struct wdsmc_mt_server {
@@ -660,6 +661,7 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
             break;
         }
         e->repair = false;
+        e->repaired = true;
         s->repairs_pending--;
         if (mt_send_data(s, seq, WDSMC_MT_RDATA, now) < 0)
             goto out;
@@ -1162,8 +1164,7 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
     /* A peer may list the same packets many times over: one NACK never makes
      * us look at more entries than the list holds. */
     budget = s->dl_len;
-    hold = 4 * (uint64_t)s->mc_rtt > MT_REPAIR_HOLD_MIN ? 4 * (uint64_t)s->mc_rtt
-                                                        : MT_REPAIR_HOLD_MIN;
+    hold = 4 * (uint64_t)s->mc_rtt;
     for (size_t i = 0; i < nk->list.count && budget && s->dl_len; i++) {
         struct wdsmc_range r = wdsmc_mt_range_get(&nk->list, i);
         uint64_t lo = r.start > s->dl_head_seq ? r.start : s->dl_head_seq;
@@ -1172,7 +1173,13 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
         for (uint64_t seq = lo; seq <= hi && budget; seq++, budget--) {
             struct dp_entry *e = dl_at(s, seq);
 
-            if (e->repair || now - e->last_send < hold)
+            /* The first repair of a packet waits only the 4 x MCRTT of
+             * 3.1.5.9.6: the master's ACKs cannot pass the hole, so the
+             * window stands still until it is filled. Further repairs of
+             * the same packet wait at least MT_REPAIR_HOLD_MIN (decision
+             * 57), which is what stops a storm. */
+            uint64_t h = e->repaired && hold < MT_REPAIR_HOLD_MIN ? MT_REPAIR_HOLD_MIN : hold;
+            if (e->repair || now - e->last_send < h)
                 continue;
             e->repair = true;
             s->repairs_pending++;

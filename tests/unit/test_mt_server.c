@@ -1026,9 +1026,9 @@ static void test_mt_server_nack_shrinks_window_sends_ncf_and_rdata(void **state)
     assert_int_equal(ack(&h, id, 4, 1001, 1001), 0); /* window 9, 5..13 */
     assert_int_equal(stats(&h).window, 9);
     h_clear(&h);
-    /* MCRTT 0 here, so the 20 ms floor of decision 57 is the hold: 2 and 3,
-     * sent at 1001, may be repaired from 1021 on. */
-    assert_int_equal(nack(&h, id, 0, r, 2, 1030), 0);
+    /* MCRTT 0 here: nothing is "sent within 4 x MCRTT" at 1002, and a first
+     * repair waits no longer (decision 57). */
+    assert_int_equal(nack(&h, id, 0, r, 2, 1002), 0);
     assert_int_equal(stats(&h).window, 6); /* 9 x 0.75 */
     get_op(&h, WDSMC_MT_NCF, 0, &p);
     assert_int_equal(p.u.ncf.count, 2);
@@ -1053,6 +1053,28 @@ static void test_mt_server_nack_shrinks_window_sends_ncf_and_rdata(void **state)
     for (int i = 0; i < 5; i++)
         nack(&h, id, 0, &r[1], 1, 1200 + (uint64_t)i);
     assert_int_equal(stats(&h).window, 2);
+    h_fini(&h);
+}
+
+/* Decision 57: once repaired, a packet is not repaired again within 20 ms,
+ * however often it is NACKed (RTT 0 would otherwise allow a resend per NACK). */
+static void test_mt_server_repeated_repairs_wait_at_least_20ms(void **state)
+{
+    struct h h;
+    struct wdsmc_range r = {1, 1};
+    uint32_t id;
+
+    (void)state;
+    h_init(&h);
+    h.token_limit = 1000;
+    id = to_data(&h); /* ODATA 1 at 1001, MCRTT 0 */
+    assert_int_equal(nack(&h, id, 0, &r, 1, 1002), 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 1); /* first repair at once */
+    for (uint64_t t = 1003; t < 1022; t += 3)
+        assert_int_equal(nack(&h, id, 0, &r, 1, t), 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 1); /* held */
+    assert_int_equal(nack(&h, id, 0, &r, 1, 1022), 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 2); /* 20 ms after the RDATA */
     h_fini(&h);
 }
 
@@ -2146,6 +2168,7 @@ int main(void)
             cmocka_unit_test(test_mt_server_ack_outside_trail_lead_or_from_non_master_is_ignored),
             cmocka_unit_test(test_mt_server_nack_shrinks_window_sends_ncf_and_rdata),
             cmocka_unit_test(test_mt_server_nack_skips_rdata_sent_within_4_rtt),
+            cmocka_unit_test(test_mt_server_repeated_repairs_wait_at_least_20ms),
             cmocka_unit_test(test_mt_server_zero_nack_updates_loss_but_keeps_window),
             cmocka_unit_test(test_mt_server_nack_from_slower_client_switches_master),
             cmocka_unit_test(test_mt_server_new_master_acks_are_accepted_from_the_held_trail),
