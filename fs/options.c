@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "options.h"
+#include "wdsmc/size.h"
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
@@ -176,36 +177,7 @@ out:
 
 int wdsfs_parse_size(const char *s, uint64_t *ret)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return -EINVAL;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        shift = 10;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        break;
-    case '\0':
-        break;
-    default:
-        return -EINVAL;
-    }
-    if (*end && end[1] != '\0' && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
-        return -EINVAL;
-    if (shift && v > (UINT64_MAX >> shift))
-        return -EINVAL;
-    *ret = (uint64_t)v << shift;
-    return 0;
+    return wdsmc_parse_size(s, UINT64_MAX, ret);
 }
 
 static void add_spec(struct wdsfs_options *o, const char *text)

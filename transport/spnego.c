@@ -361,6 +361,25 @@ static int client_step(struct wdsmc_spnego *s, const struct wdsmc_spnego_token *
     }
 }
 
+/* The server's answer to an NTLM NEGOTIATE in `t`: the CHALLENGE in an
+ * accept-incomplete NegTokenResp, naming the mechanism (supportedMech) only in
+ * the first reply (RFC 4178 4.2.2). */
+static int answer_negotiate(struct wdsmc_spnego *s, const struct wdsmc_spnego_token *t,
+                            bool with_mech, uint8_t *out, size_t cap, size_t *ret_len)
+{
+    uint8_t tok[WDSMC_NTLM_MAX_MESSAGE];
+    size_t tok_len;
+    int rc = ntlm_leg(s, t->mech_token, t->mech_token_len, tok, sizeof(tok), &tok_len,
+                      WDSMC_RPCAUTH_CONTINUE);
+    if (rc == 0)
+        rc = encode_resp(out, cap, WDSMC_SPNEGO_ACCEPT_INCOMPLETE, with_mech, tok, tok_len, NULL, 0,
+                         ret_len);
+    if (rc < 0)
+        return rc;
+    s->state = S_AUTH;
+    return WDSMC_RPCAUTH_CONTINUE;
+}
+
 static int server_step(struct wdsmc_spnego *s, const struct wdsmc_spnego_token *t, uint8_t *out,
                        size_t cap, size_t *ret_len)
 {
@@ -389,27 +408,11 @@ static int server_step(struct wdsmc_spnego *s, const struct wdsmc_spnego_token *
             s->state = S_NEED_NEGOTIATE;
             return WDSMC_RPCAUTH_CONTINUE;
         }
-        rc = ntlm_leg(s, t->mech_token, t->mech_token_len, tok, sizeof(tok), &tok_len,
-                      WDSMC_RPCAUTH_CONTINUE);
-        if (rc == 0)
-            rc = encode_resp(out, cap, WDSMC_SPNEGO_ACCEPT_INCOMPLETE, true, tok, tok_len, NULL, 0,
-                             ret_len);
-        if (rc < 0)
-            return rc;
-        s->state = S_AUTH;
-        return WDSMC_RPCAUTH_CONTINUE;
+        return answer_negotiate(s, t, true, out, cap, ret_len);
     case S_NEED_NEGOTIATE:
         if (t->init || !t->mech_token)
             return -EPROTO;
-        rc = ntlm_leg(s, t->mech_token, t->mech_token_len, tok, sizeof(tok), &tok_len,
-                      WDSMC_RPCAUTH_CONTINUE);
-        if (rc == 0)
-            rc = encode_resp(out, cap, WDSMC_SPNEGO_ACCEPT_INCOMPLETE, false, tok, tok_len, NULL, 0,
-                             ret_len);
-        if (rc < 0)
-            return rc;
-        s->state = S_AUTH;
-        return WDSMC_RPCAUTH_CONTINUE;
+        return answer_negotiate(s, t, false, out, cap, ret_len);
     case S_AUTH:
         if (t->init || !t->mech_token)
             return -EPROTO;

@@ -175,21 +175,29 @@ static int ifname_for_ip(const struct wdsmc_addr *ip, char *name)
     return name[0] ? 0 : -ENODEV;
 }
 
-int wdsmc_uvnet_mtu_for_ip(const struct wdsmc_addr *ip, unsigned *ret_mtu)
+/* One SIOCGIF* ioctl on the interface that holds `ip`. */
+static int ioctl_for_ip(const struct wdsmc_addr *ip, unsigned long req, struct ifreq *ifr)
 {
     char name[IF_NAMESIZE];
-    struct ifreq ifr;
     int err;
 
     if ((err = ifname_for_ip(ip, name)) < 0)
         return err;
-    memset(&ifr, 0, sizeof(ifr));
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    memset(ifr, 0, sizeof(*ifr));
+    snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    err = ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? 0 : -errno;
+    err = ioctl(fd, req, ifr) == 0 ? 0 : -errno;
     close(fd);
+    return err;
+}
+
+int wdsmc_uvnet_mtu_for_ip(const struct wdsmc_addr *ip, unsigned *ret_mtu)
+{
+    struct ifreq ifr;
+    int err = ioctl_for_ip(ip, SIOCGIFMTU, &ifr);
+
     if (err == 0)
         *ret_mtu = (unsigned)ifr.ifr_mtu;
     return err;
@@ -197,34 +205,15 @@ int wdsmc_uvnet_mtu_for_ip(const struct wdsmc_addr *ip, unsigned *ret_mtu)
 
 int wdsmc_uvnet_mac_for_ip(const struct wdsmc_addr *ip, uint8_t ret_mac[6])
 {
-    struct ifaddrs *list, *ifa;
-    char name[IF_NAMESIZE] = "";
+    struct ifreq ifr;
+    int err = ioctl_for_ip(ip, SIOCGIFHWADDR, &ifr);
 
     memset(ret_mac, 0, 6);
-    if (getifaddrs(&list) < 0)
-        return -errno;
-    for (ifa = list; ifa; ifa = ifa->ifa_next) {
-        struct wdsmc_addr a;
-        uint16_t port;
-        if (!ifa->ifa_addr || wdsmc_uvnet_from_sockaddr(ifa->ifa_addr, &a, &port) < 0)
-            continue;
-        if (a.len == ip->len && memcmp(a.bytes, ip->bytes, a.len) == 0) {
-            snprintf(name, sizeof(name), "%s", ifa->ifa_name);
-            break;
-        }
-    }
-    freeifaddrs(list);
-    if (!name[0])
-        return -ENODEV;
-
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+    if (err == -ENODEV)
+        return err;
+    /* An interface without a hardware address (loopback, tunnels) keeps the
+     * all-zero MAC. */
+    if (err == 0)
         memcpy(ret_mac, ifr.ifr_hwaddr.sa_data, 6);
-    close(fd);
     return 0;
 }

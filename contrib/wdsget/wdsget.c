@@ -29,6 +29,7 @@
 
 #include "wdsmc/catalog.h"
 #include "wdsmc/client.h"
+#include "wdsmc/size.h"
 #include "wdsmc/credentials.h"
 
 #define EXIT_USAGE  2
@@ -95,39 +96,6 @@ static void usage(FILE *f)
             "  -h, --help                  this text\n"
             "\n"
             "Exit status: 0 complete, 1 failed, 2 usage error, 130 interrupted.\n");
-}
-
-static int parse_size(const char *s, size_t *ret)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return -EINVAL;
-    unsigned long long mult = 1;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        mult = 1ULL << 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        mult = 1ULL << 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        mult = 1ULL << 30;
-        end++;
-        break;
-    default:
-        break;
-    }
-    if (*end || v > SIZE_MAX / mult)
-        return -EINVAL;
-    *ret = (size_t)(v * mult);
-    return 0;
 }
 
 /* "A.B.C.D", "A.B.C.D:PORT", "[V6]", "[V6]:PORT", or a bare IPv6 literal. */
@@ -502,12 +470,15 @@ int main(int argc, char **argv)
         case 'o':
             g.out_path = optarg;
             break;
-        case 'c':
-            if (parse_size(optarg, &cache) < 0 || cache < 65536) {
+        case 'c': {
+            uint64_t v;
+            if (wdsmc_parse_size(optarg, SIZE_MAX, &v) < 0 || v < 65536) {
                 fprintf(stderr, "wdsget: bad cache size '%s' (at least 64K)\n", optarg);
                 return EXIT_USAGE;
             }
+            cache = (size_t)v;
             break;
+        }
         case 't': {
             char *end;
             errno = 0;

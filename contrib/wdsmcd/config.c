@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "wdsmc/size.h"
 #include "users.h"
 
 #define ERRF(...) snprintf(err, errcap, __VA_ARGS__)
@@ -36,46 +37,11 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
     return 0;
 }
 
-/* A byte count with an optional K, M, G or T suffix (powers of 1024). */
+/* A byte count with an optional K, M, G or T suffix (wdsmc/size.h, the
+ * spelling every tool of the project accepts). */
 int wdsmcd_parse_size(const char *s, uint64_t max, uint64_t *ret)
 {
-    char *end;
-
-    if (!*s || *s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return -EINVAL;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        shift = 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        end++;
-        break;
-    case 't':
-    case 'T':
-        shift = 40;
-        end++;
-        break;
-    default:
-        break;
-    }
-    if (*end || v > (max >> shift))
-        return -EINVAL;
-    *ret = (uint64_t)v << shift;
-    return 0;
+    return wdsmc_parse_size(s, max, ret);
 }
 
 /* "@UNIXSECONDS", or a local time "YYYY-MM-DD HH:MM[:SS]" (or with a T). */

@@ -71,6 +71,9 @@ static void test_spec_limit(void **state)
 static void test_parse_size_suffixes(void **state)
 {
     uint64_t v;
+    /* "-1" would wrap to 2^64 - 1 through strtoull. */
+    assert_int_equal(wdsfs_parse_size("-1", &v), -EINVAL);
+    assert_int_equal(wdsfs_parse_size(" 8M", &v), -EINVAL);
     assert_int_equal(wdsfs_parse_size("32M", &v), 0);
     assert_int_equal(v, 32u << 20);
     assert_int_equal(wdsfs_parse_size("4096", &v), 0);

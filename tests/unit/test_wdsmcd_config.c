@@ -448,7 +448,14 @@ static void test_parse_size_and_time(void **state)
     assert_int_equal(v, 3ULL << 30);
     assert_int_equal(wdsmcd_parse_size("64K", 65448, &v), -EINVAL);
     assert_int_equal(wdsmcd_parse_size("", 100, &v), -EINVAL);
-    assert_int_equal(wdsmcd_parse_size("1KB", 1 << 20, &v), -EINVAL);
+    /* The spelling shared with wdsget and wdsfs (wdsmc/size.h). */
+    assert_int_equal(wdsmcd_parse_size("1KB", 1 << 20, &v), 0);
+    assert_int_equal(v, 1024);
+    assert_int_equal(wdsmcd_parse_size("2GiB", UINT64_MAX, &v), 0);
+    assert_int_equal(v, 2ull << 30);
+    assert_int_equal(wdsmcd_parse_size("1KiBx", UINT64_MAX, &v), -EINVAL);
+    assert_int_equal(wdsmcd_parse_size("-1", UINT64_MAX, &v), -EINVAL);
+    assert_int_equal(wdsmcd_parse_size("1X", UINT64_MAX, &v), -EINVAL);
     assert_int_equal(wdsmcd_parse_size(" 1", 100, &v), -EINVAL);
     assert_int_equal(wdsmcd_parse_size("99999999999999999999", UINT64_MAX, &v), -EINVAL);
     assert_int_equal(wdsmcd_parse_time("@1700000000", &t), 0);
