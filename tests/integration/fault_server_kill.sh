@@ -90,7 +90,7 @@ if $use_fs; then
     st=$(cat "$MNT/.wdsfs/status")
     sb=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["images"][0]["session_bytes"])' "$st")
     [ "$sb" -lt $((64 << 20)) ] || fail "r3: the second session received $sb bytes: no resume"
-    [ "$sb" -le $((64 << 20 - got1 + (4 << 20))) ] ||
+    [ "$sb" -le $(((64 << 20) - got1 + (4 << 20))) ] ||
         fail "r3: the second session received $sb bytes, more than what was missing"
     echo "r3: resumed: the second session received $sb of $((64 << 20)) bytes"
 fi
