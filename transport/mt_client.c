@@ -56,6 +56,7 @@ struct wdsmc_mt_client {
     double loss;
     uint64_t first_seq, hi_seq, hi_loss_seq, trail_seq, lead_seq;
     uint64_t last_spm_seq;
+    uint64_t nacked_hi; /* the highest packet a NACK has listed (decision 61) */
     uint32_t master_id;
     uint16_t mcrtt;
     uint64_t last_rdata_time;
@@ -205,6 +206,7 @@ static void reset_session_state(struct wdsmc_mt_client *c)
     c->loss = 0;
     c->first_seq = c->hi_seq = c->hi_loss_seq = 0;
     c->trail_seq = c->lead_seq = c->last_spm_seq = 0;
+    c->nacked_hi = 0;
     c->master_id = 0;
     c->mcrtt = 0;
     c->last_rdata_time = 0;
@@ -352,11 +354,31 @@ static void send_zero_nack(struct wdsmc_mt_client *c, uint64_t now)
     emit(c, &pkt, now);
 }
 
-/* MS-WDSMT 3.2.5.12: arm the NACK Timer if something is missing. */
+/*
+ * MS-WDSMT 3.2.5.12: arm the NACK Timer if something is missing.
+ *
+ * Decision 61: the master reports a new loss at once. 3.2.5.12 gives the
+ * master a zero timeout, but only when the NACK Timer is idle; after each
+ * NACK the timer waits [MinNACKBackOff, MaxNACKBackOff] to repeat it, and a
+ * loss found meanwhile waited for that repeat. The server's window cannot
+ * pass the master's oldest hole (3.1.5.9.5), so every such wait stalled the
+ * session. When the master misses a packet above everything its NACKs have
+ * listed, and the list fits one NACK (decision 20), the timer fires now;
+ * repeats of losses already reported keep the back-off.
+ */
 static void nack_setup(struct wdsmc_mt_client *c, uint64_t now)
 {
-    if (wdsmc_missing_count(&c->missing) == 0 || c->timers[T_NACK] != NEVER)
+    size_t count = wdsmc_missing_count(&c->missing);
+
+    if (count == 0)
         return;
+    if (c->timers[T_NACK] != NEVER) {
+        if (is_master(c) && count <= c->max_ranges &&
+            wdsmc_missing_ranges(&c->missing)[count - 1].end > c->nacked_hi &&
+            c->timers[T_NACK] > now)
+            c->timers[T_NACK] = now;
+        return;
+    }
     if (is_master(c))
         c->timers[T_NACK] = now;
     else
@@ -440,6 +462,7 @@ static void fire_nack(struct wdsmc_mt_client *c, uint64_t now)
     pkt.u.nack.loss_rate = loss_wire(c);
     pkt.u.nack.list.count = (uint16_t)(count < max ? count : max);
     pkt.u.nack.list.ranges = wdsmc_missing_ranges(&c->missing);
+    c->nacked_hi = pkt.u.nack.list.ranges[pkt.u.nack.list.count - 1].end;
     c->st.nacks++;
     emit(c, &pkt, now);
     if (c->state != WDSMC_MT_CLIENT_REGULAR)

@@ -124,6 +124,7 @@ struct wdsmc_mt_server {
     uint32_t spm_count;
     uint64_t next_odata_seq;
     uint64_t mc_trail, mc_lead;
+    uint64_t mc_hi;    /* the master's HiODATASeqNo (decision 60) */
     uint64_t cut_lead; /* MCLead when the window was last cut (decision 58) */
     uint64_t mc_loss;
     uint32_t window;
@@ -134,6 +135,7 @@ struct wdsmc_mt_server {
     uint32_t dl_cap, dl_head_idx, dl_len;
     uint64_t dl_head_seq;
     uint32_t repairs_pending;
+    uint64_t repair_lo; /* no repair is owed below this ODATASeqNo */
     bool source_dry;       /* the last pull_data() returned false */
     bool sent_since_empty; /* ODATA went out since the last Data Empty */
     bool in_flush;
@@ -542,6 +544,46 @@ static void mt_send_spm(struct wdsmc_mt_server *s, uint64_t now)
 }
 
 /*
+ * Decision 60: the window counts what the master has not received, not the
+ * span of a hole. 3.1.5.9.5 counts InFlightPackets = MCLead - MCTrail, and
+ * MCTrail is the master's cumulative ACK: one lost packet holds it until the
+ * repair lands, so under random loss the window stands still for a repair
+ * round trip (or a NACK back-off when the repair is lost too) once per hole.
+ * The master's ACKs and NACKs also carry HiODATASeqNo, the highest packet it
+ * has; packets up to it have arrived or are being repaired. So in flight is
+ * MCLead - max(MCTrail, HiODATASeqNo), as TCP counts with SACK, and a second
+ * limit, mt_span(), bounds MCLead - MCTrail: how far new data may run ahead
+ * of the oldest hole. The window grows by how far that base advances. Cuts
+ * on NACK are unchanged (decision 58): congestion still slows the session.
+ */
+#define MT_SPAN_WINDOWS 32
+
+static uint64_t mt_pipe_base(const struct wdsmc_mt_server *s)
+{
+    return s->mc_hi > s->mc_trail ? s->mc_hi : s->mc_trail;
+}
+
+static uint64_t mt_span(const struct wdsmc_mt_server *s)
+{
+    return (uint64_t)s->p.max_window_size * MT_SPAN_WINDOWS;
+}
+
+static bool mt_window_open(const struct wdsmc_mt_server *s)
+{
+    return s->mc_lead - mt_pipe_base(s) < s->window && s->mc_lead - s->mc_trail < mt_span(s);
+}
+
+/* The master's HiODATASeqNo from an ACK or NACK, kept within what was sent
+ * (a peer may claim anything). */
+static void mt_master_hi(struct wdsmc_mt_server *s, uint64_t hi)
+{
+    if (hi > s->mc_lead)
+        hi = s->mc_lead;
+    if (hi > s->mc_hi)
+        s->mc_hi = hi;
+}
+
+/*
  * Decision 56: the master need not ACK every ODATA. MS-WDSMT 3.2.5.13 lets
  * the server say which ones it wants acknowledged with ODATA_FW_LEAD_SEQ_NO
  * (as Windows Server 2012 does, <7>): a client ACKs an ODATA only when the
@@ -558,8 +600,9 @@ static void mt_ack_request(struct wdsmc_mt_server *s, struct wdsmc_mt_pkt *pkt, 
 
     if (every <= 1)
         return; /* no option: every ODATA is acknowledged */
-    bool fills_window = seq - s->mc_trail >= s->window;
-    bool wanted = (seq - s->mc_trail) % every == 0 || fills_window;
+    uint64_t base = mt_pipe_base(s);
+    bool fills_window = seq - base >= s->window || seq - s->mc_trail >= mt_span(s);
+    bool wanted = seq % every == 0 || fills_window;
     pkt->opts.has_fw_lead = true;
     pkt->opts.fw_lead_seq = wanted ? seq : seq - 1;
 }
@@ -650,13 +693,16 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
     s->rate_at = UINT64_MAX;
     mt_rate_refill(s, now);
 
-    for (uint32_t i = 0; s->repairs_pending && i < s->dl_len; i++) {
-        uint64_t seq = s->dl_head_seq + i;
+    /* Owed repairs lie at or above repair_lo: the Data Packet List holds up
+     * to a second of packets, too many to scan on every event. */
+    for (uint64_t seq = s->repair_lo > s->dl_head_seq ? s->repair_lo : s->dl_head_seq;
+         s->repairs_pending && seq < s->dl_head_seq + s->dl_len; seq++) {
         struct dp_entry *e = dl_at(s, seq);
 
         if (!e->repair)
             continue;
         if (!mt_rate_ok(s)) {
+            s->repair_lo = seq;
             blocked = true;
             break;
         }
@@ -668,7 +714,7 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
     }
 
     while (!blocked && s->repairs_pending == 0 && s->state == WDSMC_MT_SERVER_DATA &&
-           s->mc_lead - s->mc_trail < s->window) {
+           mt_window_open(s)) {
         uint64_t token, seq;
         struct dp_entry *e;
 
@@ -1027,7 +1073,7 @@ static int mt_on_ack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
 {
     const struct wdsmc_mt_ack *a = &pkt->u.ack;
     struct mt_client *c;
-    uint64_t acked, w;
+    uint64_t acked, base, w;
     int err;
 
     if (!mt_sender(s, a->client_id, from, now, &err))
@@ -1046,14 +1092,17 @@ static int mt_on_ack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
         c->loss_rate = a->loss_rate;
     }
 
-    acked = a->odata_seq - s->mc_trail;
+    /* Decision 60: PacketsAcknowledged is how far the window's base moved. */
+    base = mt_pipe_base(s);
+    s->mc_trail = a->odata_seq;
+    mt_master_hi(s, a->hi_seq);
+    acked = mt_pipe_base(s) - base;
     w = s->window;
     if (w < s->p.exp_max_window_size)
         w = min_u64(w + 2 * acked, s->p.exp_max_window_size);
     else
         w = min_u64(w + acked, s->p.max_window_size);
     s->window = (uint32_t)w;
-    s->mc_trail = a->odata_seq;
     /* The rest of 3.1.5.9.5 (send up to window - in flight) is mt_flush(),
      * run after every event. */
     return 0;
@@ -1071,6 +1120,8 @@ static void mt_set_master(struct wdsmc_mt_server *s, const struct mt_client *c)
 {
     if (c->id != s->master_id && s->dl_len && s->mc_trail > s->dl_head_seq - 1)
         s->mc_trail = s->dl_head_seq - 1;
+    if (c->id != s->master_id)
+        s->mc_hi = 0; /* the new master's HiODATASeqNo is not known yet */
     s->master_id = c->id;
     s->mc_rtt = c->rtt;
     s->mc_loss = c->loss_rate;
@@ -1132,9 +1183,10 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
     if (c->state != WDSMC_MT_SC_ACTIVE)
         return -ENOENT;
     c->loss_rate = nk->loss_rate;
-    if (nk->client_id == s->master_id)
+    if (nk->client_id == s->master_id) {
         s->mc_loss = nk->loss_rate;
-    else
+        mt_master_hi(s, nk->hi_seq);
+    } else
         mt_maybe_switch_master(s, c);
 
     if (nk->list.count == 0)
@@ -1181,6 +1233,8 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
             uint64_t h = e->repaired && hold < MT_REPAIR_HOLD_MIN ? MT_REPAIR_HOLD_MIN : hold;
             if (e->repair || now - e->last_send < h)
                 continue;
+            if (s->repairs_pending == 0 || seq < s->repair_lo)
+                s->repair_lo = seq;
             e->repair = true;
             s->repairs_pending++;
         }

@@ -909,11 +909,22 @@ static void srv_session_handle_closed(uv_handle_t *h)
 /* Close the handles; the session is freed from the last close callback. */
 static void srv_session_close(struct srv_session *ss)
 {
+    struct wdsmc_mt_server_stats st;
+
     if (ss->closing)
         return;
     ss->closing = true;
     ss->terminated = true;
     ss->ending = true;
+    /* What the session cost on the wire: repairs and NACK traffic are what
+     * an administrator looks at when a session ran slow. */
+    wdsmc_mt_server_get_stats(ss->mt, &st);
+    srv_log(ss->srv, WDSMC_LOG_INFO,
+            "session %08" PRIx32 ": sent %" PRIu64 " ODATA, %" PRIu64 " RDATA, %" PRIu64
+            " NCF, %" PRIu64 " SPM; received %" PRIu64 " (%" PRIu64 " dropped); %" PRIu64
+            " master switches",
+            ss->id, st.odata_packets, st.rdata_packets, st.ncf_packets, st.spm_packets,
+            st.rx_packets, st.rx_dropped, st.master_switches);
     if (ss->handles == 0) {
         srv_session_free(ss);
         return;

@@ -21,8 +21,9 @@ is the worst run). Groups (names for --only/--skip):
   stream   wdsfs -o stream peak RSS (VmHWM) reading a 4 GiB image (sparse)
   veth     network namespaces joined by a bridge (MTU 9000): ours, udpcast
            and uftp over veth (uftp cannot run on loopback: uftpd joins no
-           group on an interface without IFF_MULTICAST), then 5% loss
-           (nftables, ingress) on one of two receivers' links vs lossless
+           group on an interface without IFF_MULTICAST)
+  loss     the same topology, two receivers: 5% loss (nftables, ingress) on
+           one receiver's link vs lossless; the server's repair counts logged
 
 Needs root (network namespaces, FUSE, nftables). Binaries come from the
 meson build directory (--build, default ./build).
@@ -237,9 +238,11 @@ class Bench:
                       "on lo), --ttl 0, default blocksize")
 
     # -- our stack --------------------------------------------------------
-    def ours_once(self, n, server="127.0.0.1", ns_list=None, ifaddrs=None, check=False):
-        """One session with n receivers; returns (MB/s per receiver, server
-        CPU s per GB of content) or (None, None)."""
+    def ours_once(self, n, server="127.0.0.1", ns_list=None, ifaddrs=None, check=False,
+                  stagger=0.0):
+        """One session with n receivers, started `stagger` seconds apart;
+        returns (MB/s per receiver, server CPU s per GB of content) or
+        (None, None)."""
         ns_srv = ns_list[0] if ns_list else None
         p, port = self.start_serve(server, [self.img], ns=ns_srv, ttl=1 if ns_srv else None)
         cpu0 = cpu_s(p.pid)
@@ -257,6 +260,8 @@ class Bench:
                 g = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.procs.append(g)
             outs.append(g)
+            if stagger and i + 1 < n:
+                time.sleep(stagger)
         ok = True
         for g in outs:
             try:
@@ -270,6 +275,12 @@ class Bench:
         t = time.monotonic() - t0
         cpu = cpu_s(p.pid) - cpu0
         stop(p)
+        self.last_stats = ""
+        with open(os.path.join(self.tmp, "serve.err"), errors="replace") as f:
+            for line in f:
+                m = re.search(r"session \w+: (sent .*)", line)
+                if m:
+                    self.last_stats = m.group(1)
         if check and ok:
             want = sha256(self.img)
             for i in range(n):
@@ -378,6 +389,9 @@ class Bench:
 
     # -- network namespaces ----------------------------------------------
     def topology(self, nodes):
+        """The namespaces, built once per run (veth and loss share them)."""
+        if getattr(self, "topo", None):
+            return self.topo
         fx = "wb%d" % os.getpid()
         hub = fx + "-hub"
         sh = lambda *c: subprocess.run(c, check=True)
@@ -401,6 +415,7 @@ class Bench:
             sh("ip", "-n", ns, "link", "set", "eth0", "up")
             sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
             names.append(ns)
+        self.topo = names
         return names
 
     def loss(self, ns, pct):
@@ -455,16 +470,27 @@ class Bench:
                      note="-R -1 (no rate limit), -b 8192, no encryption")
         else:
             self.note("uftp_veth", "uftp not installed")
+
+    def bench_loss(self):
+        nodes = [("s", "10.77.0.1"), ("r1", "10.77.0.11"), ("r2", "10.77.0.12")]
+        try:
+            s, r1, r2 = self.topology(nodes)
+        except (subprocess.CalledProcessError, FileNotFoundError) as e:
+            return self.note("loss", "no network namespaces: %s" % e)
         # Two receivers (r1 and r2); r1's link lossy or not. The rate is the
-        # session's: both receivers done.
+        # session's: both receivers done. r1's first NACK makes it the Master
+        # Client, whose ACKs clock the session (MS-WDSMT 3.1.5.9.6.1: any
+        # loss at all makes a client slower than a lossless master).
         lossless, lossy = [], []
         for _ in range(self.a.runs):
             lossless.append(self.ours_once(2, "10.77.0.1", [s, r1, r2],
                                            ["10.77.0.11", "10.77.0.12"])[0])
+            log("    lossless: %s MB/s; server %s" % (fmt(lossless[-1]), self.last_stats))
             self.loss(r1, 5)
             lossy.append(self.ours_once(2, "10.77.0.1", [s, r1, r2],
                                         ["10.77.0.11", "10.77.0.12"])[0])
             self.noloss(r1)
+            log("    5%% loss: %s MB/s; server %s" % (fmt(lossy[-1]), self.last_stats))
         self.put("veth_2rcv_lossless", lossless, "MB/s")
         self.put("veth_2rcv_loss5", lossy, "MB/s",
                  note="5% of UDP datagrams dropped at r1's ingress (nftables numgen)")
@@ -576,7 +602,8 @@ def main():
                 left -= n
         for group, fn in (("raw", b.bench_raw), ("udpcast", b.bench_udpcast),
                           ("ours", b.bench_ours), ("mount", b.bench_mount),
-                          ("stream", b.bench_stream), ("veth", b.bench_veth)):
+                          ("stream", b.bench_stream), ("veth", b.bench_veth),
+                          ("loss", b.bench_loss)):
             if b.want(group):
                 log("== %s" % group)
                 try:

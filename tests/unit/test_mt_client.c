@@ -946,6 +946,56 @@ static void test_mt_client_master_nacks_without_backoff(void **state)
     fx_free(f);
 }
 
+/* Decision 61: a loss the master finds while its NACK Timer waits to repeat
+ * the last NACK is reported at once; a repeat keeps the back-off. */
+static void test_mt_client_master_nacks_a_new_loss_at_once(void **state)
+{
+    struct fx *f = fx_new();
+    join(f, 0);
+    feed_odata(f, 1, MYID, 100);
+    feed_odata(f, 3, MYID, 101); /* 2 lost */
+    tick(f, 101);
+    assert_int_equal(count_op(f, WDSMC_MT_NACK), 1);
+    uint64_t d = wdsmc_mt_client_deadline(f->c);
+    assert_true(d >= 111 && d <= 151);
+    /* more data, no new loss: the repeat waits */
+    feed_odata(f, 4, MYID, 102);
+    assert_int_equal(wdsmc_mt_client_deadline(f->c), d);
+    /* 5 lost: NACK now, listing 2 and 5 */
+    feed_odata(f, 6, MYID, 103);
+    assert_int_equal(wdsmc_mt_client_deadline(f->c), 103);
+    tick(f, 103);
+    assert_int_equal(count_op(f, WDSMC_MT_NACK), 2);
+    struct wdsmc_mt_pkt *n = last(f);
+    assert_int_equal(n->opcode, WDSMC_MT_NACK);
+    assert_int_equal(n->u.nack.list.count, 2);
+    assert_int_equal(wdsmc_mt_range_get(&n->u.nack.list, 1).start, 5);
+    d = wdsmc_mt_client_deadline(f->c);
+    assert_true(d >= 113 && d <= 153);
+    /* 2 repaired, nothing new missing: still the back-off */
+    uint8_t b = 0;
+    feed_data(f, WDSMC_MT_RDATA, 2, 1, MYID, &b, 1, 1, 104);
+    feed_odata(f, 7, MYID, 105);
+    assert_int_equal(wdsmc_mt_client_deadline(f->c), d);
+    fx_free(f);
+}
+
+/* A client that is not the master keeps the random back-off for new losses
+ * too (the NACK suppression of 3.2.5.12). */
+static void test_mt_client_non_master_new_loss_waits_for_the_timer(void **state)
+{
+    struct fx *f = fx_new();
+    join(f, 0); /* JOINACK back-off [10, 50] */
+    feed_odata(f, 1, OTHER, 100);
+    feed_odata(f, 3, OTHER, 101);
+    uint64_t d = wdsmc_mt_client_deadline(f->c);
+    assert_true(d >= 111 && d <= 151);
+    feed_odata(f, 5, OTHER, 102);
+    assert_int_equal(wdsmc_mt_client_deadline(f->c), d);
+    assert_int_equal(count_op(f, WDSMC_MT_NACK), 0);
+    fx_free(f);
+}
+
 static void test_mt_client_nack_range_list_capped(void **state)
 {
     size_t max = wdsmc_mt_max_ranges();
@@ -1963,6 +2013,8 @@ int main(void)
             cmocka_unit_test(test_mt_client_trail_passing_gap_forgets_it),
             cmocka_unit_test(test_mt_client_nacks_gap_after_backoff),
             cmocka_unit_test(test_mt_client_master_nacks_without_backoff),
+            cmocka_unit_test(test_mt_client_master_nacks_a_new_loss_at_once),
+            cmocka_unit_test(test_mt_client_non_master_new_loss_waits_for_the_timer),
             cmocka_unit_test(test_mt_client_nack_range_list_capped),
             cmocka_unit_test(test_mt_client_missing_list_cap_is_respected),
             cmocka_unit_test(test_mt_client_acks_only_as_master),

@@ -990,6 +990,112 @@ static void test_mt_server_ack_grows_window_exponentially_then_linearly(void **s
     h_fini(&h);
 }
 
+static int ack_hi(struct h *h, uint32_t id, uint64_t seq, uint64_t hi, uint64_t now)
+{
+    struct wdsmc_mt_pkt p = pk(WDSMC_MT_ACK, 1);
+
+    p.u.ack.client_id = id;
+    p.u.ack.odata_seq = seq;
+    p.u.ack.server_time = now;
+    p.u.ack.hi_seq = hi;
+    return feed(h, &p, 1, now);
+}
+
+/* Decision 60: a hole in the master's cumulative ACK does not stop the
+ * window; its HiODATASeqNo does count, up to the span of 32 windows. */
+static void test_mt_server_window_counts_from_masters_highest_packet(void **state)
+{
+    struct h h;
+    uint32_t id;
+    uint64_t now = 1010;
+    struct wdsmc_mt_server_config cfg;
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    wdsmc_mt_server_config_default(&cfg, SID, 42);
+    cfg.params.exp_max_window_size = 8;
+    cfg.params.max_window_size = 12;
+    h_start(&h, &cfg, 1000);
+    h.token_limit = 1000;
+    id = to_data(&h);
+    assert_int_equal(ack(&h, id, 1, 1001, now), 0);  /* window 3, lead 4 */
+    assert_int_equal(ack(&h, id, 4, 1001, now), 0);  /* window 8, lead 12 */
+    assert_int_equal(ack(&h, id, 12, 1001, now), 0); /* window 12, lead 24 */
+    assert_int_equal(stats(&h).window, 12);
+    assert_int_equal(stats(&h).mc_lead_seq, 24);
+
+    /* 13 is lost: the master has everything else up to 24. */
+    assert_int_equal(ack_hi(&h, id, 12, 24, now), 0);
+    assert_int_equal(stats(&h).mc_trail_seq, 12);
+    assert_int_equal(stats(&h).mc_lead_seq, 36); /* a window past 24 */
+    /* A NACK's HiODATASeqNo counts too. */
+    struct wdsmc_range r = {13, 13};
+    struct wdsmc_mt_pkt p = pk(WDSMC_MT_NACK, 1);
+    p.u.nack.client_id = id;
+    p.u.nack.hi_seq = 36;
+    p.u.nack.list.count = 1;
+    p.u.nack.list.ranges = &r;
+    assert_int_equal(feed(&h, &p, 1, now), 0);
+    assert_int_equal(stats(&h).window, 9); /* cut once (decision 58) */
+    assert_int_equal(stats(&h).mc_lead_seq, 45);
+    /* While 13 stays missing, new data runs at most 32 windows (384) past
+     * the trail. */
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(ack_hi(&h, id, 12, stats(&h).mc_lead_seq, now), 0);
+    assert_int_equal(stats(&h).mc_lead_seq, 12 + 384);
+    /* A HiODATASeqNo past the lead counts as the lead. */
+    assert_int_equal(ack_hi(&h, id, 396, 5000, now), 0);
+    assert_int_equal(stats(&h).mc_lead_seq, 396 + 12);
+    assert_int_equal(ack_hi(&h, id, 396, 100000, now), 0);
+    assert_int_equal(stats(&h).mc_lead_seq, 408 + 12);
+    h_fini(&h);
+}
+
+/* Repairs owed while the rate limit holds them go out in order later, and
+ * a repair owed below the others is found (the scan starts at the lowest). */
+static void test_mt_server_repairs_held_by_the_rate_go_out_later(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_server_config cfg;
+    struct wdsmc_mt_pkt p;
+    struct wdsmc_range hi = {3, 4}, lo = {2, 2};
+    uint32_t id;
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    wdsmc_mt_server_config_default(&cfg, SID, 42);
+    cfg.max_rate = 1000000; /* 60000-byte payloads: about one per 60 ms */
+    h_start(&h, &cfg, 1000);
+    h.token_limit = 1000;
+    h.fill_len = 60000;
+    id = to_data(&h);
+    assert_int_equal(ack(&h, id, 1, 1001, 1001), 0); /* window 3: 2 sent, then debt */
+    uint64_t now = 1001;
+    while (stats(&h).mc_lead_seq < 4) {
+        now = wdsmc_mt_server_deadline(h.s);
+        wdsmc_mt_server_timeout(h.s, now);
+    }
+    /* ODATA 4 just went out at `now`: the bucket is in debt. */
+    h_clear(&h);
+    assert_int_equal(nack(&h, id, 0, &hi, 1, now), 0);
+    assert_int_equal(nack(&h, id, 0, &lo, 1, now), 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 0);
+    /* One RDATA per refill (other timers may fire in between), and no new
+     * ODATA before the owed repairs are out. */
+    for (int i = 0; i < 50 && count_op(&h, WDSMC_MT_RDATA) < 3; i++) {
+        int before = count_op(&h, WDSMC_MT_RDATA);
+        wdsmc_mt_server_timeout(h.s, wdsmc_mt_server_deadline(h.s));
+        assert_true(count_op(&h, WDSMC_MT_RDATA) <= before + 1);
+        assert_int_equal(count_op(&h, WDSMC_MT_ODATA), 0);
+    }
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 3);
+    for (int i = 0; i < 3; i++) {
+        get_op(&h, WDSMC_MT_RDATA, (size_t)i, &p);
+        assert_int_equal(p.u.data.seq, 2 + i);
+    }
+    h_fini(&h);
+}
+
 static void test_mt_server_ack_outside_trail_lead_or_from_non_master_is_ignored(void **state)
 {
     struct h h;
@@ -2165,6 +2271,8 @@ int main(void)
             cmocka_unit_test(test_mt_server_ack_of_spm_resets_spm_count),
             cmocka_unit_test(test_mt_server_first_odata_goes_out_without_ack),
             cmocka_unit_test(test_mt_server_ack_grows_window_exponentially_then_linearly),
+            cmocka_unit_test(test_mt_server_window_counts_from_masters_highest_packet),
+            cmocka_unit_test(test_mt_server_repairs_held_by_the_rate_go_out_later),
             cmocka_unit_test(test_mt_server_ack_outside_trail_lead_or_from_non_master_is_ignored),
             cmocka_unit_test(test_mt_server_nack_shrinks_window_sends_ncf_and_rdata),
             cmocka_unit_test(test_mt_server_nack_skips_rdata_sent_within_4_rtt),
