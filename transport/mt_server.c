@@ -135,7 +135,7 @@ struct wdsmc_mt_server {
     uint32_t dl_cap, dl_head_idx, dl_len;
     uint64_t dl_head_seq;
     uint32_t repairs_pending;
-    uint64_t repair_lo; /* no repair is owed below this ODATASeqNo */
+    uint64_t repair_lo;    /* no repair is owed below this ODATASeqNo */
     bool source_dry;       /* the last pull_data() returned false */
     bool sent_since_empty; /* ODATA went out since the last Data Empty */
     bool in_flush;
