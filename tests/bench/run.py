@@ -16,6 +16,12 @@ is the worst run). Groups (names for --only/--skip):
   ours     serve + 1, 8 and 32 wdsget (-o - > /dev/null) on loopback;
            wall time from the receivers' start to the last one's exit; the
            server's CPU seconds (utime+stime) per GB of content
+  cpu      what the server's CPU per byte is made of with 1 and 32 receivers on
+           loopback: the raw sender's CPU/GB at the same receiver counts (the
+           kernel clones each datagram to every local socket inside the
+           sender's sendmsg, so on one machine the fan-out a switch does is
+           charged to the sender), and the server's own instructions per GB
+           counted by callgrind (deterministic; --cg-size of content)
   mount    the finished image read through a wdsfs mount (spool) vs the
            source file, cat and dd bs=1M, both from a warm page cache
   stream   wdsfs -o stream peak RSS (VmHWM) reading a 4 GiB image (sparse)
@@ -34,6 +40,7 @@ import json
 import os
 import platform
 import random
+import resource
 import re
 import shutil
 import signal
@@ -307,6 +314,75 @@ class Bench:
             self.put("ours_%d_lo" % n, rates, "MB/s")
             self.put("ours_%d_cpu_per_gb" % n, cpus, "s/GB", best=min)
 
+    # -- what the server's CPU is made of ---------------------------------
+    def raw_sender_cpu(self, n):
+        """rawmc send of the file to n rawmc receivers on loopback: the
+        sender's CPU seconds (user+sys) per GB."""
+        port = free_port()
+        rs = [subprocess.Popen([self.rawmc, "recv", "239.255.77.2", str(port), "127.0.0.1",
+                                "8192", "2000"], stdout=subprocess.PIPE, text=True)
+              for _ in range(n)]
+        self.procs.extend(rs)
+        for r in rs:
+            r.stdout.readline()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([self.rawmc, "send", "239.255.77.2", str(port), "127.0.0.1", "8192",
+                        str(self.a.size)], stderr=subprocess.DEVNULL, check=True)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        for r in rs:
+            try:
+                r.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                stop(r, signal.SIGKILL)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        return cpu / (self.a.size / GB)
+
+    def server_instructions(self, n):
+        """The server run under callgrind with n receivers on loopback, on
+        --cg-size bytes of content: instructions per GB."""
+        img = os.path.join(self.tmp, "cg", "image.bin")
+        os.makedirs(os.path.dirname(img), exist_ok=True)
+        if not os.path.exists(img):
+            with open(self.img, "rb") as src, open(img, "wb") as dst:
+                dst.write(src.read(self.a.cg_size))
+        size = os.path.getsize(img)
+        out = os.path.join(self.tmp, "cg", "callgrind.out")
+        wrap = os.path.join(self.tmp, "cg", "serve")
+        with open(wrap, "w") as f:
+            f.write("#!/bin/sh\nexec valgrind -q --tool=callgrind --callgrind-out-file=%s %s \"$@\"\n"
+                    % (out, self.serve))
+        os.chmod(wrap, 0o755)
+        serve, img0 = self.serve, self.img
+        self.serve, self.img = wrap, img
+        try:
+            if os.path.exists(out):
+                os.unlink(out)
+            rate, _ = self.ours_once(n)
+            for _ in range(50):  # callgrind writes its file at exit
+                if os.path.exists(out) and os.path.getsize(out):
+                    break
+                time.sleep(0.1)
+        finally:
+            self.serve, self.img = serve, img0
+        if rate is None or not os.path.exists(out):
+            return None
+        with open(out) as f:
+            for line in f:
+                if line.startswith(("summary:", "totals:")):
+                    return int(line.split()[1]) / (size / GB)
+        return None
+
+    def bench_cpu(self):
+        for n in (1, 32):
+            self.put("raw_sender_%d_cpu_per_gb" % n,
+                     [self.raw_sender_cpu(n) for _ in range(self.a.runs)], "s/GB", best=min)
+        if not shutil.which("valgrind"):
+            return self.note("server_instr", "valgrind not installed")
+        for n in (1, 32):
+            v = self.server_instructions(n)
+            self.put("server_%d_instr_per_gb" % n, [v / 1e9 if v else None], "G/GB", best=min,
+                     note="callgrind Ir of the server process, startup included")
+
     # -- reading through the mount ---------------------------------------
     def mount(self, port, opts, contents):
         mnt = tempfile.mkdtemp(prefix="mnt.", dir=self.tmp)
@@ -528,6 +604,13 @@ class Bench:
         row("server CPU/GB, 8 receivers", self.v("ours_8_cpu_per_gb"), "s/GB", "1 receiver", c1)
         row("server CPU/GB, 32 receivers", self.v("ours_32_cpu_per_gb"), "s/GB", "1 receiver",
             c1, TARGETS["cpu_32_vs_1"], lower_better=True)
+        row("raw sender CPU/GB, 32 receivers", self.v("raw_sender_32_cpu_per_gb"), "s/GB",
+            "1 receiver", self.v("raw_sender_1_cpu_per_gb"))
+        row("server CPU/GB, 32 receivers", self.v("ours_32_cpu_per_gb"), "s/GB",
+            "raw sender, 32", self.v("raw_sender_32_cpu_per_gb"))
+        row("server instructions/GB, 32 rcv", self.v("server_32_instr_per_gb"), "G/GB",
+            "1 receiver", self.v("server_1_instr_per_gb"), TARGETS["cpu_32_vs_1"],
+            lower_better=True)
         for tool in ("cat", "dd"):
             row("read via mount, %s" % tool, self.v("mount_" + tool), "MB/s",
                 "local file, " + tool, self.v("local_" + tool), TARGETS["mount_vs_local"])
@@ -555,7 +638,9 @@ def fmt(v, unit=""):
         return "n/a"
     if isinstance(v, bool):
         return "yes" if v else "NO"
-    return "%.0f" % v if unit == "MB/s" else "%.2f" % v if unit == "s/GB" else "%.1f" % v
+    if unit == "MB/s":
+        return "%.0f" % v
+    return "%.2f" % v if unit == "s/GB" else "%.3f" % v if unit == "G/GB" else "%.1f" % v
 
 
 def machine():
@@ -578,6 +663,8 @@ def main():
     ap.add_argument("--size", type=parse_size, default=1 << 30, help="file size (1G)")
     ap.add_argument("--stream-size", type=parse_size, default=4 << 30,
                     help="image size of the stream RSS figure (4G)")
+    ap.add_argument("--cg-size", type=parse_size, default=128 << 20,
+                    help="content size of the callgrind runs (128M)")
     ap.add_argument("--runs", type=int, default=3, help="runs per figure; the best counts")
     ap.add_argument("--json", default="bench.json", help="where to write the results")
     ap.add_argument("--only", type=lambda s: s.split(","), default=[])
@@ -601,7 +688,8 @@ def main():
                 f.write(os.urandom(n))
                 left -= n
         for group, fn in (("raw", b.bench_raw), ("udpcast", b.bench_udpcast),
-                          ("ours", b.bench_ours), ("mount", b.bench_mount),
+                          ("ours", b.bench_ours), ("cpu", b.bench_cpu),
+                          ("mount", b.bench_mount),
                           ("stream", b.bench_stream), ("veth", b.bench_veth),
                           ("loss", b.bench_loss)):
             if b.want(group):
