@@ -949,21 +949,27 @@ static void test_mt_server_first_odata_goes_out_without_ack(void **state)
     h_fini(&h);
 }
 
-static void test_mt_server_ack_grows_window_exponentially_then_linearly(void **state)
+/* In DataState with ExpMaxWindowSize 8 and MaxWindowSize 12. */
+static uint32_t to_data_small_window(struct h *h)
 {
-    struct h h;
-    uint32_t id;
-    uint64_t now = 1010;
     struct wdsmc_mt_server_config cfg;
 
-    (void)state;
-    memset(&h, 0, sizeof(h));
+    memset(h, 0, sizeof(*h));
     wdsmc_mt_server_config_default(&cfg, SID, 42);
     cfg.params.exp_max_window_size = 8;
     cfg.params.max_window_size = 12;
-    h_start(&h, &cfg, 1000);
-    h.token_limit = 1000;
-    id = to_data(&h);
+    h_start(h, &cfg, 1000);
+    h->token_limit = 1000;
+    return to_data(h);
+}
+
+static void test_mt_server_ack_grows_window_exponentially_then_linearly(void **state)
+{
+    struct h h;
+    uint64_t now = 1010;
+    uint32_t id = to_data_small_window(&h);
+
+    (void)state;
 
     /* ack 1: window 1 + 2 = 3, in flight 0: sends 2..4 */
     assert_int_equal(ack(&h, id, 1, 1001, now), 0);
@@ -1006,18 +1012,10 @@ static int ack_hi(struct h *h, uint32_t id, uint64_t seq, uint64_t hi, uint64_t 
 static void test_mt_server_window_counts_from_masters_highest_packet(void **state)
 {
     struct h h;
-    uint32_t id;
     uint64_t now = 1010;
-    struct wdsmc_mt_server_config cfg;
+    uint32_t id = to_data_small_window(&h);
 
     (void)state;
-    memset(&h, 0, sizeof(h));
-    wdsmc_mt_server_config_default(&cfg, SID, 42);
-    cfg.params.exp_max_window_size = 8;
-    cfg.params.max_window_size = 12;
-    h_start(&h, &cfg, 1000);
-    h.token_limit = 1000;
-    id = to_data(&h);
     assert_int_equal(ack(&h, id, 1, 1001, now), 0);  /* window 3, lead 4 */
     assert_int_equal(ack(&h, id, 4, 1001, now), 0);  /* window 8, lead 12 */
     assert_int_equal(ack(&h, id, 12, 1001, now), 0); /* window 12, lead 24 */
