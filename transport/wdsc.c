@@ -923,32 +923,68 @@ static int get_str(const struct wdsmc_wdsc_pkt *p, const char *name, size_t max_
     return rc;
 }
 
-static int parse_image_v1(const struct wdsmc_wdsc_pkt *p, uint32_t i, struct wdsmc_wdsc_image *im)
+/* The variables both versions of the image table name, as prefix and
+ * suffix around the image's number (MS-WDSOSD 2.2.6, v1 and v2 formats). */
+struct image_names {
+    const char *type[2]; /* v2 only */
+    const char *xml[2], *path[2], *res_path[2], *group[2], *index[2], *ns[2], *ns_size[2];
+};
+
+static const struct image_names names_v1 = {
+        .xml = {"XML_", ""},
+        .path = {"PATH_", ""},
+        .res_path = {"RESOURCEFILEPATH_", ""},
+        .group = {"GROUP_", ""},
+        .index = {"INDEX_", ""},
+        .ns = {"NAMESPACE_", ""},
+        .ns_size = {"NAMESPACE_SIZE_", ""},
+};
+
+static const struct image_names names_v2 = {
+        .type = {"IL.Type[", "]"},
+        .xml = {"IL.Xml[", "]"},
+        .path = {"IL.Path[", "]"},
+        .res_path = {"IL.ResPath[", "]"},
+        .group = {"IL.Group[", "]"},
+        .index = {"IL.Index[", "]"},
+        .ns = {"IL.NS[", "]"},
+        .ns_size = {"IL.NSCS[", "]"},
+};
+
+static const char *image_var(char *buf, size_t cap, const char *const fix[2], uint32_t i)
+{
+    snprintf(buf, cap, "%s%u%s", fix[0], i, fix[1]);
+    return buf;
+}
+
+/* The fields both versions carry. */
+static int parse_image_common(const struct wdsmc_wdsc_pkt *p, uint32_t i,
+                              const struct image_names *n, struct wdsmc_wdsc_image *im)
 {
     char name[WDSMC_WDSC_NAME_BUF];
+    const size_t cap = sizeof(name);
     int rc;
 
+    if ((rc = get_str(p, image_var(name, cap, n->xml, i), WDSMC_WDSC_MAX_XML_UNITS, true,
+                      &im->xml)) < 0 ||
+        (rc = get_str(p, image_var(name, cap, n->path, i), WDSMC_WDSC_MAX_PATH_UNITS, true,
+                      &im->path)) < 0 ||
+        (rc = get_str(p, image_var(name, cap, n->res_path, i), WDSMC_WDSC_MAX_PATH_UNITS, false,
+                      &im->res_path)) < 0 ||
+        (rc = get_str(p, image_var(name, cap, n->group, i), WDSMC_WDSC_MAX_PATH_UNITS, true,
+                      &im->group)) < 0 ||
+        (rc = must(wdsmc_wdsc_get_ulong(p, image_var(name, cap, n->index, i), &im->index))) < 0 ||
+        (rc = get_str(p, image_var(name, cap, n->ns, i), WDSMC_MSI_NAME_MAX_UNITS, false,
+                      &im->ns)) < 0)
+        return rc;
+    return maybe(wdsmc_wdsc_get_ulong64(p, image_var(name, cap, n->ns_size, i), &im->ns_size),
+                 &im->has_ns_size);
+}
+
+static int parse_image_v1(const struct wdsmc_wdsc_pkt *p, uint32_t i, struct wdsmc_wdsc_image *im)
+{
     im->type = WDSMC_DEP_IMAGE_WIM;
-    snprintf(name, sizeof(name), "XML_%u", i);
-    if ((rc = get_str(p, name, WDSMC_WDSC_MAX_XML_UNITS, true, &im->xml)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "PATH_%u", i);
-    if ((rc = get_str(p, name, WDSMC_WDSC_MAX_PATH_UNITS, true, &im->path)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "GROUP_%u", i);
-    if ((rc = get_str(p, name, WDSMC_WDSC_MAX_PATH_UNITS, true, &im->group)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "INDEX_%u", i);
-    if ((rc = must(wdsmc_wdsc_get_ulong(p, name, &im->index))) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "NAMESPACE_%u", i);
-    if ((rc = get_str(p, name, WDSMC_MSI_NAME_MAX_UNITS, false, &im->ns)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "NAMESPACE_SIZE_%u", i);
-    if ((rc = maybe(wdsmc_wdsc_get_ulong64(p, name, &im->ns_size), &im->has_ns_size)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "RESOURCEFILEPATH_%u", i);
-    return get_str(p, name, WDSMC_WDSC_MAX_PATH_UNITS, false, &im->res_path);
+    return parse_image_common(p, i, &names_v1, im);
 }
 
 static int parse_image_v2(const struct wdsmc_wdsc_pkt *p, uint32_t i, struct wdsmc_wdsc_image *im)
@@ -959,29 +995,10 @@ static int parse_image_v2(const struct wdsmc_wdsc_pkt *p, uint32_t i, struct wds
     bool has_cnt;
     int rc;
 
-    snprintf(name, sizeof(name), "IL.Type[%u]", i);
-    if ((rc = must(wdsmc_wdsc_get_ulong(p, name, &im->type))) < 0)
+    if ((rc = must(wdsmc_wdsc_get_ulong(p, image_var(name, sizeof(name), names_v2.type, i),
+                                        &im->type))) < 0)
         return rc;
-    snprintf(name, sizeof(name), "IL.Xml[%u]", i);
-    if ((rc = get_str(p, name, WDSMC_WDSC_MAX_XML_UNITS, true, &im->xml)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "IL.Path[%u]", i);
-    if ((rc = get_str(p, name, WDSMC_WDSC_MAX_PATH_UNITS, true, &im->path)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "IL.ResPath[%u]", i);
-    if ((rc = get_str(p, name, WDSMC_WDSC_MAX_PATH_UNITS, false, &im->res_path)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "IL.Group[%u]", i);
-    if ((rc = get_str(p, name, WDSMC_WDSC_MAX_PATH_UNITS, true, &im->group)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "IL.Index[%u]", i);
-    if ((rc = must(wdsmc_wdsc_get_ulong(p, name, &im->index))) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "IL.NS[%u]", i);
-    if ((rc = get_str(p, name, WDSMC_MSI_NAME_MAX_UNITS, false, &im->ns)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "IL.NSCS[%u]", i);
-    if ((rc = maybe(wdsmc_wdsc_get_ulong64(p, name, &im->ns_size), &im->has_ns_size)) < 0)
+    if ((rc = parse_image_common(p, i, &names_v2, im)) < 0)
         return rc;
     snprintf(name, sizeof(name), "IL.ExFlags[%u]", i);
     if ((rc = maybe(wdsmc_wdsc_get_ulong(p, name, &im->ex_flags), &im->has_ex_flags)) < 0)
@@ -1017,22 +1034,13 @@ static int parse_image_v2(const struct wdsmc_wdsc_pkt *p, uint32_t i, struct wds
 }
 
 /* Whether any variable of image i exists. */
-static bool image_present(const struct wdsmc_wdsc_pkt *p, bool v2, uint32_t i)
+static bool image_present(const struct wdsmc_wdsc_pkt *p, const struct image_names *n, uint32_t i)
 {
-    static const char *const v1_names[][2] = {
-            {"XML_", ""}, {"PATH_", ""}, {"GROUP_", ""}, {"INDEX_", ""}};
-    static const char *const v2_names[][2] = {{"IL.Type[", "]"},
-                                              {"IL.Xml[", "]"},
-                                              {"IL.Path[", "]"},
-                                              {"IL.Group[", "]"},
-                                              {"IL.Index[", "]"}};
-    const char *const(*names)[2] = v2 ? v2_names : v1_names;
-    size_t n = v2 ? sizeof(v2_names) / sizeof(v2_names[0]) : sizeof(v1_names) / sizeof(v1_names[0]);
+    const char *const *vars[] = {n->type, n->xml, n->path, n->group, n->index};
     char name[WDSMC_WDSC_NAME_BUF];
 
-    for (size_t k = 0; k < n; k++) {
-        snprintf(name, sizeof(name), "%s%u%s", names[k][0], i, names[k][1]);
-        if (wdsmc_wdsc_find(p, name))
+    for (size_t k = 0; k < sizeof(vars) / sizeof(vars[0]); k++) {
+        if (vars[k][0] && wdsmc_wdsc_find(p, image_var(name, sizeof(name), vars[k], i)))
             return true;
     }
     return false;
@@ -1057,8 +1065,9 @@ int wdsmc_wdsc_img_enum_rep_parse(const struct wdsmc_wdsc_pkt *pkt,
     bool v2 = ret->has_sc && (ret->sc & WDSMC_SERVER_CAP_SUPPORT_V2);
     /* "substitute an index with a value of 1 ... until the variables
      * generated by using the next index value are not found". */
-    uint32_t first = v2 && image_present(pkt, true, 0) ? 0 : 1;
-    for (uint32_t i = first; image_present(pkt, v2, i); i++) {
+    const struct image_names *names = v2 ? &names_v2 : &names_v1;
+    uint32_t first = v2 && image_present(pkt, names, 0) ? 0 : 1;
+    for (uint32_t i = first; image_present(pkt, names, i); i++) {
         if (ret->n_images == WDSMC_WDSC_MAX_IMAGES)
             return -WDSMC_ETOOMANY;
         if (ret->n_images == cap) {
