@@ -245,11 +245,9 @@ class Bench:
                       "on lo), --ttl 0, default blocksize")
 
     # -- our stack --------------------------------------------------------
-    def ours_once(self, n, server="127.0.0.1", ns_list=None, ifaddrs=None, check=False,
-                  stagger=0.0):
-        """One session with n receivers, started `stagger` seconds apart;
-        returns (MB/s per receiver, server CPU s per GB of content) or
-        (None, None)."""
+    def ours_once(self, n, server="127.0.0.1", ns_list=None, ifaddrs=None, check=False):
+        """One session with n receivers; returns (MB/s per receiver, server
+        CPU s per GB of content) or (None, None)."""
         ns_srv = ns_list[0] if ns_list else None
         p, port = self.start_serve(server, [self.img], ns=ns_srv, ttl=1 if ns_srv else None)
         cpu0 = cpu_s(p.pid)
@@ -267,8 +265,6 @@ class Bench:
                 g = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.procs.append(g)
             outs.append(g)
-            if stagger and i + 1 < n:
-                time.sleep(stagger)
         ok = True
         for g in outs:
             try:
