@@ -38,8 +38,6 @@ struct wdsmc_ma_server {
     size_t cur_range;   /* index of the range being handed out */
     uint64_t cur_block; /* next block of ranges[cur_range] */
 
-    uint8_t *scratch; /* one block, read before it is encoded */
-
     struct wdsmc_ma_server_stats st;
 };
 
@@ -69,8 +67,7 @@ int wdsmc_ma_server_new(const struct wdsmc_ma_server_config *cfg,
 
     ma->reports = calloc(ma->max_reports, sizeof(*ma->reports));
     ma->ranges = calloc((size_t)ma->max_reports * WDSMC_MA_MAX_RANGES, sizeof(*ma->ranges));
-    ma->scratch = malloc(ma->block_size);
-    if (!ma->reports || !ma->ranges || !ma->scratch) {
+    if (!ma->reports || !ma->ranges) {
         wdsmc_ma_server_free(ma);
         return -ENOMEM;
     }
@@ -85,7 +82,6 @@ void wdsmc_ma_server_free(struct wdsmc_ma_server *ma)
         return;
     free(ma->reports);
     free(ma->ranges);
-    free(ma->scratch);
     free(ma);
 }
 
@@ -340,7 +336,9 @@ ssize_t wdsmc_ma_server_fill_data(struct wdsmc_ma_server *ma, uint64_t token, ui
     if (cap < WDSMC_MA_DATA_HDR_LEN + len)
         return -ENOBUFS;
 
-    n = ma->cb.read(ma->cb.ctx, offset, ma->scratch, (size_t)len);
+    /* The block is read straight into its place after the DATA header, and
+     * the encoder finds it there: no copy of the payload in user space. */
+    n = ma->cb.read(ma->cb.ctx, offset, buf + WDSMC_MA_DATA_HDR_LEN, (size_t)len);
     /* MS-WDSMA 3.1.5.2 allows fewer bytes only at the end of the content,
      * which `len` already accounts for: anything shorter is an error. */
     if (n >= 0 && (uint64_t)n != len)
@@ -353,7 +351,7 @@ ssize_t wdsmc_ma_server_fill_data(struct wdsmc_ma_server *ma, uint64_t token, ui
     }
 
     pkt.u.data.block = token;
-    pkt.u.data.data = ma->scratch;
+    pkt.u.data.data = buf + WDSMC_MA_DATA_HDR_LEN;
     pkt.u.data.data_len = (uint16_t)len;
     n = wdsmc_ma_encode(&pkt, buf, cap);
     if (n >= 0)

@@ -156,8 +156,8 @@ struct wdsmc_mt_server {
     int64_t tokens, burst;
     uint64_t rate_last;
 
-    uint8_t *tx;      /* one encoded datagram */
-    uint8_t *payload; /* fill_data() output */
+    uint8_t *tx;     /* one encoded datagram */
+    size_t data_off; /* fill_data() writes at tx + data_off (in place) */
     size_t payload_cap;
     struct wdsmc_range *ncf_ranges;
     size_t max_ranges;
@@ -616,7 +616,9 @@ static ssize_t mt_send_data(struct wdsmc_mt_server *s, uint64_t seq, uint8_t op,
     struct wdsmc_mt_pkt pkt;
     ssize_t plen, n;
 
-    plen = s->cb.fill_data(s->cb.ctx, e->token, s->payload, s->payload_cap);
+    /* The payload is filled where the encoder puts it, so it is not copied. */
+    uint8_t *payload = s->tx + s->data_off;
+    plen = s->cb.fill_data(s->cb.ctx, e->token, payload, s->payload_cap);
     if (plen >= 0 && (size_t)plen > s->payload_cap)
         plen = -EMSGSIZE;
     if (plen < 0) {
@@ -627,7 +629,7 @@ static ssize_t mt_send_data(struct wdsmc_mt_server *s, uint64_t seq, uint8_t op,
     pkt.u.data.client_id = s->master_id;
     pkt.u.data.seq = seq;
     pkt.u.data.trail_seq = mt_trail_seq(s);
-    pkt.u.data.data = s->payload;
+    pkt.u.data.data = payload;
     pkt.u.data.data_len = (uint16_t)plen;
     if (op == WDSMC_MT_ODATA)
         mt_ack_request(s, &pkt, seq);
@@ -1797,16 +1799,13 @@ int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
         return -ENOMEM;
     }
     overhead = mt_data_overhead(s);
-    if (overhead <= 0 || overhead >= WDSMC_MAX_DATAGRAM) {
+    ssize_t off = wdsmc_mt_data_offset(&s->tx_sec);
+    if (overhead <= 0 || overhead >= WDSMC_MAX_DATAGRAM || off <= 0 || off > overhead) {
         wdsmc_mt_server_free(s);
         return -EINVAL;
     }
     s->payload_cap = WDSMC_MAX_DATAGRAM - (size_t)overhead;
-    s->payload = malloc(s->payload_cap);
-    if (!s->payload) {
-        wdsmc_mt_server_free(s);
-        return -ENOMEM;
-    }
+    s->data_off = (size_t)off;
     *ret = s;
     return 0;
 }
@@ -1818,7 +1817,6 @@ void wdsmc_mt_server_free(struct wdsmc_mt_server *s)
     free(s->clients);
     free(s->dl);
     free(s->tx);
-    free(s->payload);
     free(s->ncf_ranges);
     wdsmc_mtsec_fini(&s->keys);
     free(s);

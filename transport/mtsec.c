@@ -268,6 +268,18 @@ ssize_t wdsmc_mt_encode_sec(const struct wdsmc_mt_pkt *pkt, const struct wdsmc_m
     return n + sl;
 }
 
+ssize_t wdsmc_mt_data_offset(const struct wdsmc_mt_security *sec)
+{
+    ssize_t sl = wdsmc_mt_sec_len(sec);
+
+    if (sl < 0)
+        return sl;
+    /* MS-WDSMT 2.2.2, 2.2.3, then 2.2.16 ODATA / 2.2.17 RDATA up to Data;
+     * the options follow the data. */
+    return SECHDR_FIXED_LEN + sl + WDSMC_MT_SESSION_HDR_LEN + 4 /* ClientId */ +
+           8 /* ODATASeqNo */ + 8 /* MCTrailSeqNo */ + 2 /* DataLength */;
+}
+
 size_t wdsmc_mt_max_ranges_sec(const struct wdsmc_mt_security *sec)
 {
     ssize_t sl = wdsmc_mt_sec_len(sec);

@@ -167,7 +167,9 @@ static inline void wire_put_u64(struct wire_wr *w, uint64_t v)
 static inline void wire_put_bytes(struct wire_wr *w, const void *src, size_t n)
 {
     uint8_t *at = wire_reserve(w, n);
-    if (at && n)
+    /* A payload read straight into its place in the packet (the MA server's
+     * DATA) is already there. */
+    if (at && n && at != src)
         memcpy(at, src, n);
 }
 

@@ -452,6 +452,12 @@ ssize_t wdsmc_mt_decode_sec(const uint8_t *buf, size_t len, const struct wdsmc_m
 ssize_t wdsmc_mt_encode_sec(const struct wdsmc_mt_pkt *pkt, const struct wdsmc_mt_security *sec,
                             uint8_t *buf, size_t cap);
 
+/* Where the payload of an ODATA or RDATA starts in what
+ * wdsmc_mt_encode_sec() writes with `sec` (whatever the options), or
+ * -EINVAL. A payload already at buf + this offset is not copied, so a sender
+ * can read a block straight into its datagram. */
+ssize_t wdsmc_mt_data_offset(const struct wdsmc_mt_security *sec);
+
 /* wdsmc_mt_max_ranges() for a header protected as `sec` says (a longer
  * SecurityData leaves room for fewer ranges); 0 for an invalid `sec`. */
 size_t wdsmc_mt_max_ranges_sec(const struct wdsmc_mt_security *sec);

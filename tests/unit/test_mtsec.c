@@ -378,6 +378,49 @@ static void test_hash_nack_range_cap_fits_one_datagram(void **state)
     wdsmc_mtsec_fini(&k);
 }
 
+/* The payload lands at wdsmc_mt_data_offset() in every mode, with and
+ * without options, and a payload already there encodes to the same bytes. */
+static void test_data_offset_is_where_the_payload_lands(void **state)
+{
+    struct wdsmc_mtsec k;
+    struct wdsmc_mt_security modes[3] = {{.mode = WDSMC_SEC_NONE}, {.mode = WDSMC_SEC_CHECKSUM}};
+    static uint8_t a[WDSMC_MAX_DATAGRAM], b[WDSMC_MAX_DATAGRAM];
+    uint8_t data[300];
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + 1);
+    assert_rc(wdsmc_mtsec_init(&k, &keys_41, WDSMC_MTSEC_HMAC, 1), 0);
+    wdsmc_mtsec_view(&k, WDSMC_SEC_HASH, &modes[2]);
+    for (int m = 0; m < 3; m++) {
+        for (int opt = 0; opt < 2; opt++) {
+            struct wdsmc_mt_pkt p;
+            memset(&p, 0, sizeof(p));
+            p.opcode = WDSMC_MT_ODATA;
+            p.session_id = 0x11223344;
+            p.u.data.client_id = 5;
+            p.u.data.seq = 1000;
+            p.u.data.trail_seq = 990;
+            p.u.data.data = data;
+            p.u.data.data_len = sizeof(data);
+            p.opts.has_fw_lead = opt;
+            p.opts.fw_lead_seq = 999;
+            ssize_t off = wdsmc_mt_data_offset(&modes[m]);
+            ssize_t n = wdsmc_mt_encode_sec(&p, &modes[m], a, sizeof(a));
+            assert_true(off > 0 && n > off + (ssize_t)sizeof(data));
+            assert_memory_equal(a + off, data, sizeof(data));
+            /* In place: the same datagram. */
+            memset(b, 0xEE, sizeof(b));
+            memcpy(b + off, data, sizeof(data));
+            p.u.data.data = b + off;
+            assert_rc(wdsmc_mt_encode_sec(&p, &modes[m], b, sizeof(b)), n);
+            assert_memory_equal(a, b, (size_t)n);
+        }
+    }
+    struct wdsmc_mt_security nokey = {.mode = WDSMC_SEC_HASH};
+    assert_rc(wdsmc_mt_data_offset(&nokey), -EINVAL);
+    wdsmc_mtsec_fini(&k);
+}
+
 /* ------------------------------------------------------------------------ */
 /* SIGN                                                                      */
 /* ------------------------------------------------------------------------ */
@@ -466,6 +509,7 @@ int main(void)
             cmocka_unit_test(test_hash_wrong_mode_or_length_is_esectype),
             cmocka_unit_test(test_hash_sha1_round_trips),
             cmocka_unit_test(test_hash_nack_range_cap_fits_one_datagram),
+            cmocka_unit_test(test_data_offset_is_where_the_payload_lands),
             cmocka_unit_test(test_sign_golden_spm_verifies),
             cmocka_unit_test(test_sign_encodes_the_golden_signature),
             cmocka_unit_test(test_sign_rejects_tampering_and_big_endian_signatures),
