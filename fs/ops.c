@@ -70,7 +70,12 @@ static void fill_attr(struct wdsfs *fs, const struct wdsfs_node *n, struct stat 
     st->st_ino = n->ino;
     st->st_uid = fs->owner;
     st->st_gid = getgid();
-    st->st_blksize = 4096;
+    /* The preferred I/O size, which cat and cp size their reads by: with
+     * 4096 they read 128 KiB at a time, and each read of a complete image
+     * walks 32 single-page folios (FUSE's page cache here) and each read
+     * of one still arriving is a request of ours. At 1 MiB, cat through
+     * the mount read 0.93 of the local file's speed, 0.75 at 4096. */
+    st->st_blksize = 1 << 20;
     st->st_atime = st->st_mtime = st->st_ctime = mounted;
     switch (n->kind) {
     case WDSFS_NODE_DIR:

@@ -11,6 +11,8 @@ SERVE_MAX_RATE=100000000 start_serve "$NS=$SRC/install.wim"
 mount_fs --image "$NS=install.wim" -o timeout=10
 
 [ "$(stat -c %s "$IMG")" = $SIZE ] || fail "st_size $(stat -c %s "$IMG"), want $SIZE"
+# The preferred I/O size cp and cat size their reads by (fs/ops.c).
+[ "$(stat -c %o "$IMG")" = 1048576 ] || fail "st_blksize $(stat -c %o "$IMG"), want 1048576"
 t0=$(now_ms)
 timeout 60 cp "$IMG" "$T/copy" || fail "cp failed"
 t1=$(now_ms)
