@@ -1654,8 +1654,9 @@ void wdsmc_mt_server_params_default(struct wdsmc_mt_server_params *p)
             .spm_interval = 220,
             .cleanup_data_list_interval = 200,
             .max_no_response_spm = 5,
-            .exp_max_window_size = 32,
-            .max_window_size = 128,
+            /* Decision 62 (DESIGN.md 13 gave 32 and 128). */
+            .exp_max_window_size = 128,
+            .max_window_size = 512,
             .demote_interval = 500,
             .ack_interval = 0,
     };
