@@ -194,17 +194,6 @@ static void on_interrupt(fuse_req_t req, void *data)
     wdsfs_reply_err(req, -EINTR);
 }
 
-static void fail_waiters(struct wdsfs_image *img, int err)
-{
-    struct waiter *w;
-    while ((w = TAILQ_FIRST(&img->waiters))) {
-        waiter_remove(w);
-        fuse_req_t req = w->req;
-        free(w);
-        wdsfs_reply_err(req, err);
-    }
-}
-
 static void reply_spool(struct wdsfs_image *img, fuse_req_t req, uint64_t off, size_t size)
 {
     struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
@@ -214,6 +203,39 @@ static void reply_spool(struct wdsfs_image *img, fuse_req_t req, uint64_t off, s
     int r = fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
     if (r < 0 && r != -ENOENT)
         wdsfs_log(LOG_DEBUG, "%s: reply failed: %s", img->path, strerror(-r));
+}
+
+/* A read the session will not complete. For EIO (the session failed) in
+ * spool mode, a read that starts with received blocks gets them as a short
+ * read, and its next read, at the first missing byte, gets the EIO: cat and
+ * cp keep everything that arrived, whatever size they read in. Other errors,
+ * and -o stream, answer the error. */
+static void reply_unfinished(struct wdsfs_image *img, fuse_req_t req, uint64_t off, size_t size,
+                             int err)
+{
+    if (err == -EIO && !img->stream && img->spool && size > 0) {
+        uint64_t bs = img->block_size;
+        uint64_t miss = wdsfs_spool_first_missing(img->spool, off / bs, (off + size - 1) / bs);
+        uint64_t have = miss == UINT64_MAX ? size : miss * bs > off ? miss * bs - off : 0;
+        if (have > 0) {
+            reply_spool(img, req, off, (size_t)have);
+            return;
+        }
+    }
+    wdsfs_reply_err(req, err);
+}
+
+static void fail_waiters(struct wdsfs_image *img, int err)
+{
+    struct waiter *w;
+    while ((w = TAILQ_FIRST(&img->waiters))) {
+        waiter_remove(w);
+        fuse_req_t req = w->req;
+        uint64_t off = w->off;
+        size_t size = w->size;
+        free(w);
+        reply_unfinished(img, req, off, size, err);
+    }
 }
 
 static bool ring_has(const struct wdsfs_image *img, uint64_t b)
@@ -908,7 +930,7 @@ void wdsfs_image_read(struct wdsfs_image *img, fuse_req_t req, struct wdsfs_read
     else if (!img->stream)
         err = wdsfs_image_ensure_session(img);
     if (err < 0) {
-        wdsfs_reply_err(req, err);
+        reply_unfinished(img, req, off, size, err);
         return;
     }
     struct waiter *w = calloc(1, sizeof(*w));

@@ -2,7 +2,8 @@
 # wdsfs over a real network session from wdsmcd: `wdsctl terminate` while
 # two readers are blocked on missing data: both get EIO within two seconds;
 # the image is failed (the reason in status), blocks already received stay
-# readable.
+# readable, and a read spanning the first missing block returns what came
+# before it, the next read EIO.
 . "$(dirname "$0")/fsnet_lib.sh"
 
 SIZE=$((8 << 20))
@@ -42,5 +43,15 @@ got=$(stat -c %s "$T/cat.out")
 [ "$got" -gt 0 ] || fail "cat read nothing before EIO"
 cmp -n "$got" "$T/cat.out" "$SRC/install.wim" || fail "data before the EIO differs"
 timeout 5 "$RANDREAD" --once "$IMG" 0 65536 | grep -q "ok 65536" || fail "received blocks not readable after terminate"
+# One read of the whole image: a short read of the received blocks it starts
+# with, then EIO at the first missing byte (fs/image.c reply_unfinished).
+r=$(timeout 5 "$RANDREAD" --once "$IMG" 0 $SIZE)
+short=${r#ok }
+[ "$r" != "$short" ] && [ "$short" -gt 0 ] && [ "$short" -lt $SIZE ] ||
+    fail "whole-image read after terminate got '$r', want a short read"
+[ $((short % 8192)) = 0 ] || fail "short read of $short bytes ends inside a block"
+timeout 5 "$RANDREAD" --once "$IMG" "$short" 65536 | grep -q "err EIO" ||
+    fail "read at the first missing byte ($short) should be EIO"
+echo "after terminate: a whole-image read returned $short bytes, the next EIO"
 unmount_fs
 echo PASS
