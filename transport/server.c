@@ -127,7 +127,6 @@ struct srv_session {
     size_t ra_len;
 
     uv_udp_t sock;
-    int mcast_fd; /* srv_mcast_connect(), or -1: sock sends */
     uv_timer_t timer;
     unsigned handles; /* initialised and not yet closed */
     bool sock_open, timer_open;
@@ -304,9 +303,6 @@ static int srv_bind_fd(const struct sockaddr_in *sa, bool reuse)
         return -errno;
     if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
         goto fail;
-    /* srv_mcast_connect() binds a second socket to a session's address and
-     * port; SO_REUSEPORT shares it with sockets of the same user only. */
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     /* As in uvnet.c: the FORCE variants work for root; otherwise take what
      * the unprivileged limit allows. A burst at loopback speed must not be
      * dropped while the loop serves another session. */
@@ -632,6 +628,7 @@ static ssize_t srv_ma_read(void *ctx, uint64_t offset, uint8_t *buf, size_t len)
         return -ERANGE;
     if (offset >= ss->ra_off && offset + len <= ss->ra_off + ss->ra_len) {
         memcpy(buf, ss->ra + (offset - ss->ra_off), len);
+        ss->ra_next = offset + len;
         return (ssize_t)len;
     }
     if (len < SRV_READAHEAD && offset == ss->ra_next) {
@@ -707,12 +704,8 @@ static void srv_mt_send_mcast(void *ctx, const uint8_t *buf, size_t len)
     struct srv_session *ss = ctx;
 
     /* -EAGAIN (socket buffer full) is loss; NACK/RDATA repair it. */
-    if (ss->mcast_fd >= 0) {
-        if (send(ss->mcast_fd, buf, len, MSG_DONTWAIT) < 0)
-            ss->tx_errors++;
-    } else if (wdsmc_uvnet_send(&ss->sock, (const struct sockaddr *)&ss->group_sa, buf, len) < 0) {
+    if (wdsmc_uvnet_send(&ss->sock, (const struct sockaddr *)&ss->group_sa, buf, len) < 0)
         ss->tx_errors++;
-    }
 }
 
 static void srv_mt_send_ucast(void *ctx, const struct wdsmc_endpoint *to, const uint8_t *buf,
@@ -939,8 +932,6 @@ static void srv_session_free(struct srv_session *ss)
     wdsmc_ma_server_free(ss->ma);
     if (ss->fd >= 0)
         close(ss->fd);
-    if (ss->mcast_fd >= 0)
-        close(ss->mcast_fd);
     free(ss->ra);
     free(ss->tracks);
     free(ss);
@@ -1318,47 +1309,6 @@ static bool srv_port_taken(const struct wdsmc_server *s, uint16_t port)
     return false;
 }
 
-/*
- * Multicast (ODATA, RDATA, SPM, NCF) leaves through a second socket bound to
- * the session's address and port, so receivers see the same source, and
- * connected to the group. The kernel then keeps the route and numbers IP IDs
- * per socket; on the unconnected session socket every datagram looked up its
- * multicast route and hashed an IP ID, 11% of the server's CPU in the
- * 1-receiver run (perf). A connected UDP socket is never chosen for a
- * datagram from another source, so unicast from clients still reaches the
- * session socket. Returns the fd, or -1 (the session socket sends then).
- */
-static int srv_mcast_connect(const struct wdsmc_server *s, const struct srv_session *ss, int ttl)
-{
-    struct sockaddr_storage local;
-    socklen_t llen = sizeof(local);
-    int one = 1, size = WDSMC_UVNET_SOCKBUF;
-    unsigned char t = (unsigned char)(ttl < 0 ? 0 : ttl > 255 ? 255 : ttl), loop = 1;
-    uv_os_fd_t sfd;
-    struct in_addr ifa;
-
-    if (uv_fileno((const uv_handle_t *)&ss->sock, &sfd) < 0 ||
-        getsockname(sfd, (struct sockaddr *)&local, &llen) < 0)
-        return -1;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-    if ((s->wildcard && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-        (s->has_iface && (inet_pton(AF_INET, s->iface, &ifa) != 1 ||
-                          setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof(ifa)) < 0)) ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof(t)) < 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof(loop)) < 0 ||
-        bind(fd, (const struct sockaddr *)&local, llen) < 0 ||
-        connect(fd, (const struct sockaddr *)&ss->group_sa, sizeof(struct sockaddr_in)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int srv_session_bind(struct wdsmc_server *s, struct srv_session *ss)
 {
     int err = -EADDRNOTAVAIL;
@@ -1416,7 +1366,6 @@ static int srv_session_new(struct wdsmc_server *s, struct srv_ns *ns, size_t con
     ss->content = content;
     ss->lower = lower;
     ss->block_size = nc->block_size ? nc->block_size : srv_block_size(s);
-    ss->mcast_fd = -1;
     ss->fd = open(ns->contents[content].path, O_RDONLY | O_CLOEXEC);
     /* From here on every failure goes through srv_session_close(), which
      * frees at once or from the last close callback. */
@@ -1462,7 +1411,6 @@ static int srv_session_new(struct wdsmc_server *s, struct srv_ns *ns, size_t con
     err = wdsmc_uvnet_mcast_opts(&ss->sock, s->has_iface ? s->iface : NULL, nc->ttl, true);
     if (err < 0)
         goto fail;
-    ss->mcast_fd = srv_mcast_connect(s, ss, nc->ttl);
 
     struct wdsmc_mt_server_config mc;
     wdsmc_mt_server_config_default(&mc, ss->id, srv_random(s));
