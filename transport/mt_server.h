@@ -102,7 +102,8 @@ struct wdsmc_mt_server_callbacks {
     bool (*pull_data)(void *ctx, uint64_t *token);
     /* Write the payload of `token` into buf[0..cap); return its length, or a
      * negative error, which terminates the session with that error. Called for
-     * the ODATA and again for every RDATA of the token. */
+     * the ODATA and again for every RDATA of the token. buf lies inside the
+     * datagram being built, so fill_data must not make the server send. */
     ssize_t (*fill_data)(void *ctx, uint64_t token, uint8_t *buf, size_t cap);
     /* MS-WDSMT 3.1.5.5 POLLACK Trigger: AppData of a valid POLLACK. */
     void (*pollack)(void *ctx, uint32_t client_id, const uint8_t *app, size_t len, uint64_t now);
