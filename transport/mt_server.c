@@ -156,7 +156,11 @@ struct wdsmc_mt_server {
     int64_t tokens, burst;
     uint64_t rate_last;
 
-    uint8_t *tx;     /* one encoded datagram */
+    /* Datagrams are built at tx. Without send_mcast_batch tx is the whole
+     * buffer; with it the data packets of a batch lie end to end at txb and
+     * tx is where the next one goes (batch_len bytes on). */
+    uint8_t *txb, *tx;
+    size_t batch_len, batch_seg, batch_n;
     size_t data_off; /* fill_data() writes at tx + data_off (in place) */
     size_t payload_cap;
     struct wdsmc_range *ncf_ranges;
@@ -335,9 +339,23 @@ static void mt_pkt_init(struct wdsmc_mt_server *s, struct wdsmc_mt_pkt *pkt, uin
     pkt->sender_time = now;
 }
 
-/* Encode into s->tx; returns the length or a negative error. */
+/* Send the gathered batch of data packets, if any; tx is then the buffer's
+ * start again. */
+static void mt_batch_flush(struct wdsmc_mt_server *s)
+{
+    if (s->batch_n == 1)
+        s->cb.send_mcast(s->cb.ctx, s->txb, s->batch_len);
+    else if (s->batch_n > 1)
+        s->cb.send_mcast_batch(s->cb.ctx, s->txb, s->batch_len, s->batch_seg);
+    s->batch_len = s->batch_seg = s->batch_n = 0;
+    s->tx = s->txb;
+}
+
+/* Encode into s->tx; returns the length or a negative error. Any batch is
+ * sent first: whatever this datagram is, it goes out after the batch. */
 static ssize_t mt_encode(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt)
 {
+    mt_batch_flush(s);
     return wdsmc_mt_encode_sec(pkt, &s->tx_sec, s->tx, WDSMC_MAX_DATAGRAM);
 }
 
@@ -348,6 +366,40 @@ static ssize_t mt_send_mcast(struct wdsmc_mt_server *s, const struct wdsmc_mt_pk
     if (n > 0)
         s->cb.send_mcast(s->cb.ctx, s->tx, (size_t)n);
     return n;
+}
+
+/* ODATA and RDATA: encoded at s->tx, where fill_data put the payload, and
+ * added to the batch when the callbacks take batches. A batch holds
+ * datagrams of one length, but its last may be shorter (UDP GSO's rule). */
+static ssize_t mt_send_data_pkt(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt)
+{
+    ssize_t r = wdsmc_mt_encode_sec(pkt, &s->tx_sec, s->tx, WDSMC_MAX_DATAGRAM);
+    size_t n = (size_t)r;
+
+    if (r <= 0)
+        return r;
+    if (!s->cb.send_mcast_batch) {
+        s->cb.send_mcast(s->cb.ctx, s->tx, n);
+        return r;
+    }
+    if (s->batch_n && n > s->batch_seg) {
+        /* Longer than the batch's datagrams: the batch goes, this one
+         * starts the next. */
+        uint8_t *at = s->tx;
+        mt_batch_flush(s);
+        memmove(s->txb, at, n);
+    }
+    if (!s->batch_n)
+        s->batch_seg = n;
+    s->batch_len += n;
+    s->batch_n++;
+    s->tx = s->txb + s->batch_len;
+    /* The next datagram must fit (the buffer has WDSMC_MAX_DATAGRAM past
+     * WDSMC_MT_BATCH_MAX_BYTES for it) and a shorter one ends the batch. */
+    if (n < s->batch_seg || s->batch_n >= WDSMC_MT_BATCH_MAX_SEGS ||
+        s->batch_len + s->batch_seg > WDSMC_MT_BATCH_MAX_BYTES)
+        mt_batch_flush(s);
+    return r;
 }
 
 static void mt_terminate(struct wdsmc_mt_server *s, int err)
@@ -633,7 +685,7 @@ static ssize_t mt_send_data(struct wdsmc_mt_server *s, uint64_t seq, uint8_t op,
     pkt.u.data.data_len = (uint16_t)plen;
     if (op == WDSMC_MT_ODATA)
         mt_ack_request(s, &pkt, seq);
-    n = mt_send_mcast(s, &pkt);
+    n = mt_send_data_pkt(s, &pkt);
     if (n < 0) {
         mt_terminate(s, (int)n);
         return n;
@@ -762,6 +814,7 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
         s->rate_at = now + (ms ? ms : 1);
     }
 out:
+    mt_batch_flush(s);
     s->in_flush = false;
 }
 
@@ -1792,10 +1845,12 @@ int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
      * come from those, and the whole array to twice the limit. */
     s->clients_cap = s->max_clients > UINT32_MAX / 2 ? UINT32_MAX : 2 * s->max_clients;
     s->clients = calloc(s->clients_cap, sizeof(*s->clients));
-    s->tx = malloc(WDSMC_MAX_DATAGRAM);
+    s->txb = malloc(cb->send_mcast_batch ? WDSMC_MT_BATCH_MAX_BYTES + WDSMC_MAX_DATAGRAM
+                                         : WDSMC_MAX_DATAGRAM);
+    s->tx = s->txb;
     s->max_ranges = wdsmc_mt_max_ranges_sec(&s->tx_sec);
     s->ncf_ranges = calloc(s->max_ranges ? s->max_ranges : 1, sizeof(*s->ncf_ranges));
-    if (!s->clients || !s->tx || !s->ncf_ranges) {
+    if (!s->clients || !s->txb || !s->ncf_ranges) {
         wdsmc_mt_server_free(s);
         return -ENOMEM;
     }
@@ -1817,7 +1872,7 @@ void wdsmc_mt_server_free(struct wdsmc_mt_server *s)
         return;
     free(s->clients);
     free(s->dl);
-    free(s->tx);
+    free(s->txb);
     free(s->ncf_ranges);
     wdsmc_mtsec_fini(&s->keys);
     free(s);

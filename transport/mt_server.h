@@ -67,6 +67,11 @@ struct wdsmc_mt_server_params {
 #define WDSMC_MT_SERVER_DEFAULT_MAX_DATA_LIST 65536 /* Data Packet List entries */
 #define WDSMC_MT_SERVER_KICK_ALL_TIMEOUT      30000 /* decision 14 */
 #define WDSMC_MT_SERVER_DATA_HOLD             1000  /* MS-WDSMT 3.1.6.7 */
+/* The largest batch given to send_mcast_batch: what one UDP GSO send may
+ * carry. 64 datagrams is UDP_MAX_SEGMENTS of the first kernels with GSO
+ * (Linux 4.18); 65507 bytes is the largest IPv4 UDP payload. */
+#define WDSMC_MT_BATCH_MAX_SEGS  64
+#define WDSMC_MT_BATCH_MAX_BYTES 65507
 /* Decision 43: a datagram naming a ClientId on no list is answered with a
  * unicast KICK (FAIL), at most one per endpoint per this many ms, from a table
  * of this many endpoints (so at most that many such KICKs per interval). */
@@ -95,6 +100,14 @@ struct wdsmc_mt_server_callbacks {
     void *ctx;
     /* Send a datagram to the session's multicast group:port. */
     void (*send_mcast)(void *ctx, const uint8_t *buf, size_t len);
+    /* Optional: send to the group the datagrams laid end to end in
+     * buf[0..len), each `seg` bytes long but the last, which may be shorter
+     * (UDP GSO's layout). When set, the server gathers the ODATA and RDATA
+     * of one flush that have one length into batches of at most
+     * WDSMC_MT_BATCH_MAX_BYTES and WDSMC_MT_BATCH_MAX_SEGS datagrams; a
+     * batch of one, and every other datagram, goes to send_mcast. Order is
+     * kept: a batch is sent before any datagram built after it. */
+    void (*send_mcast_batch)(void *ctx, const uint8_t *buf, size_t len, size_t seg);
     /* Send a datagram to one client. */
     void (*send_ucast)(void *ctx, const struct wdsmc_endpoint *to, const uint8_t *buf, size_t len);
     /* MS-WDSMT 3.1.5.9.4 Data Trigger, pulled: write the next payload's token

@@ -29,14 +29,21 @@ struct sent {
     size_t len;
 };
 
+/* The whole suite runs twice: once with send_mcast alone, once with a
+ * send_mcast_batch that checks each batch and records its datagrams one by
+ * one, so every test also holds for batched sends. */
+static bool batching;
+
 struct h {
     struct wdsmc_mt_server *s;
     struct sent *out;
     size_t nout, capout;
+    size_t batches, batched; /* send_mcast_batch calls, datagrams in them */
     /* fake application: tokens next_token .. token_limit - 1 */
     uint64_t next_token, token_limit;
     int fill_err;
     size_t fill_len;
+    size_t token_len[8]; /* when set, the payload length of tokens 0..7 */
     int status_calls, pollack_calls, data_empty_calls, joined, left, terminated;
     uint32_t status_id, last_left_id;
     size_t status_len, pollack_len;
@@ -76,6 +83,31 @@ static void cb_mcast(void *ctx, const uint8_t *buf, size_t len)
     record(ctx, true, NULL, buf, len);
 }
 
+/* UDP GSO's layout: datagrams of `seg` bytes end to end, the last maybe
+ * shorter; at least two, within the batch limits; each a data packet. */
+static void cb_mcast_batch(void *ctx, const uint8_t *buf, size_t len, size_t seg)
+{
+    struct h *h = ctx;
+    size_t n = 0;
+
+    assert_true(seg > 0 && len > seg);
+    assert_true(len <= WDSMC_MT_BATCH_MAX_BYTES);
+    for (size_t off = 0; off < len; off += seg, n++) {
+        size_t dlen = len - off < seg ? len - off : seg;
+        struct wdsmc_mt_pkt p;
+
+        ssize_t r = wdsmc_mt_decode(buf + off, dlen, &p);
+
+        /* HASH and SIGN are parsed, but need keys to check */
+        assert_true(r == (ssize_t)dlen || r == -WDSMC_ESECUNSUPP);
+        assert_true(p.opcode == WDSMC_MT_ODATA || p.opcode == WDSMC_MT_RDATA);
+        record(h, true, NULL, buf + off, dlen);
+    }
+    assert_true(n <= WDSMC_MT_BATCH_MAX_SEGS);
+    h->batches++;
+    h->batched += n;
+}
+
 static void cb_ucast(void *ctx, const struct wdsmc_endpoint *to, const uint8_t *buf, size_t len)
 {
     record(ctx, false, to, buf, len);
@@ -98,6 +130,8 @@ static ssize_t cb_fill(void *ctx, uint64_t token, uint8_t *buf, size_t cap)
     struct h *h = ctx;
     size_t n = h->fill_len ? h->fill_len : 8;
 
+    if (token < 8 && h->token_len[token])
+        n = h->token_len[token];
     if (h->ma)
         return wdsmc_ma_server_fill_data(h->ma, token, buf, cap);
     if (h->fill_err)
@@ -184,6 +218,8 @@ static void h_start(struct h *h, const struct wdsmc_mt_server_config *cfg, uint6
     struct wdsmc_mt_server_callbacks cb = callbacks;
 
     cb.ctx = h;
+    if (batching)
+        cb.send_mcast_batch = cb_mcast_batch;
     assert_int_equal(wdsmc_mt_server_new(cfg, &cb, now, &h->s), 0);
 }
 
@@ -1858,6 +1894,74 @@ static void test_mt_server_fill_error_terminates_session(void **state)
     h_fini(&h);
 }
 
+/* The payload of a sent ODATA is its token (cb_fill). */
+static uint64_t odata_token(const struct h *h, int idx)
+{
+    struct wdsmc_mt_pkt p;
+    uint64_t token = 0;
+
+    get_op(h, WDSMC_MT_ODATA, idx, &p);
+    memcpy(&token, p.u.data.data, p.u.data.data_len < 8 ? p.u.data.data_len : 8);
+    return token;
+}
+
+/* With send_mcast_batch, the data packets of one flush go out in batches of
+ * one length, within WDSMC_MT_BATCH_MAX_BYTES; a longer datagram starts a
+ * new batch, a shorter one ends its batch, and what is sent after a batch
+ * (the SPM when the source runs dry) goes after it. */
+static void test_mt_server_batches_data_packets_of_one_length(void **state)
+{
+    struct h h;
+    uint64_t now = 1010;
+    bool was = batching;
+    uint32_t id;
+
+    (void)state;
+    batching = true;
+    h_init(&h);
+    h.token_limit = 8;
+    h.token_len[4] = 4; /* ODATA 5 */
+    h.token_len[6] = 6; /* ODATA 7 */
+    id = to_data(&h);
+    assert_int_equal(count_op(&h, WDSMC_MT_ODATA), 1); /* window 1 */
+    assert_int_equal(h.batches, 0);                    /* a batch of one is a send */
+    assert_int_equal(ack(&h, id, 1, 1001, now), 0);    /* window 3: ODATA 2..4 */
+    assert_int_equal(h.batches, 1);
+    assert_int_equal(h.batched, 3);
+    h_clear(&h);
+    h.batches = h.batched = 0;
+
+    /* Window 9: ODATA 5 (4 bytes), 6 (8), 7 (6), 8 (8). ODATA 6 is longer:
+     * ODATA 5 goes alone and ODATA 6 starts a batch, which the shorter
+     * ODATA 7 ends. ODATA 8 starts the next; the source is then dry, and
+     * the SPM that says so goes after ODATA 8. */
+    assert_int_equal(ack(&h, id, 4, 1001, now), 0);
+    assert_int_equal(h.batches, 1);
+    assert_int_equal(h.batched, 2);
+    assert_int_equal(count_op(&h, WDSMC_MT_ODATA), 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(odata_token(&h, i), (uint64_t)i + 4);
+    assert_int_equal(h.out[h.nout - 1].buf[9 + 4], WDSMC_MT_SPM);
+    h_fini(&h);
+
+    /* 9000-byte payloads: seven datagrams fill a batch. */
+    h_init(&h);
+    h.token_limit = 1000;
+    h.fill_len = 9000;
+    id = to_data(&h);
+    assert_int_equal(ack(&h, id, 1, 1001, now), 0); /* window 3: ODATA 2..4 */
+    h_clear(&h);
+    h.batches = h.batched = 0;
+    assert_int_equal(ack(&h, id, 4, 1001, now), 0); /* window 9: ODATA 5..13 */
+    assert_int_equal(count_op(&h, WDSMC_MT_ODATA), 9);
+    assert_int_equal(h.batches, 2);
+    assert_int_equal(h.batched, 9);
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(odata_token(&h, i), (uint64_t)i + 4);
+    h_fini(&h);
+    batching = was;
+}
+
 static void test_mt_server_data_list_is_capped(void **state)
 {
     struct h h;
@@ -2299,8 +2403,12 @@ int main(void)
             cmocka_unit_test(test_mt_server_hash_sign_creation_needs_the_keys),
             cmocka_unit_test(test_mt_server_next_client_id_is_random_and_never_zero),
             cmocka_unit_test(test_mt_server_fill_error_terminates_session),
+            cmocka_unit_test(test_mt_server_batches_data_packets_of_one_length),
             cmocka_unit_test(test_mt_server_data_list_is_capped),
             cmocka_unit_test(test_mt_ma_server_deliver_every_block),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("send_mcast", tests, NULL, NULL);
+    batching = true;
+    failed += cmocka_run_group_tests_name("send_mcast_batch", tests, NULL, NULL);
+    return failed;
 }
