@@ -7,7 +7,7 @@ PKGS="
   gcc libc6-dev pkg-config meson ninja-build python3
   clang lld libclang-rt-14-dev clang-format
   libuv1-dev libfuse3-dev fuse3 libcmocka-dev libinih-dev libjson-c-dev libssl-dev
-  scdoc iproute2 nftables kmod procps
+  scdoc iproute2 nftables ethtool kmod procps
   udpcast uftp wimtools valgrind
   nettle-dev
   python3-impacket samba samba-ad-dc samba-ad-provision tshark

@@ -152,6 +152,7 @@ struct srv_session {
     uint64_t rate_t, rate_bytes;
     double rate;
     uint64_t tx_errors; /* sends refused by the socket (counted as loss) */
+    bool gso;           /* data goes out in UDP GSO batches */
     uint64_t rx_bad;    /* datagrams we could not even attribute */
 
     struct srv_track *tracks; /* one per joined client, at most max_clients */
@@ -169,6 +170,7 @@ struct wdsmc_server {
     struct wdsmc_addr server_addr; /* SERVER_ADDR of MSI replies */
     uint16_t msi_port;
     bool msi_disabled;
+    bool gso_disabled;
     uint32_t group_first; /* host order */
     unsigned group_count;
     uint16_t port_first;
@@ -424,6 +426,7 @@ int wdsmc_server_new(uv_loop_t *loop, const struct wdsmc_server_config *cfg,
     srv_addr_from_host(sa, &s->server_addr);
     s->msi_port = cfg->msi_port ? cfg->msi_port : WDSMC_MSI_PORT;
     s->msi_disabled = cfg->msi_disabled;
+    s->gso_disabled = cfg->gso_disabled;
     s->group_first = first;
     s->group_count = groups;
     s->port_first = (uint16_t)port_first;
@@ -706,6 +709,31 @@ static void srv_mt_send_mcast(void *ctx, const uint8_t *buf, size_t len)
     /* -EAGAIN (socket buffer full) is loss; NACK/RDATA repair it. */
     if (wdsmc_uvnet_send(&ss->sock, (const struct sockaddr *)&ss->group_sa, buf, len) < 0)
         ss->tx_errors++;
+}
+
+/* A batch of equal datagrams from the MT server: one UDP GSO send. A path
+ * that cannot segment (datagrams above its MTU, no checksum offload) says
+ * so on the first batch; the session then sends one datagram at a time. */
+static void srv_mt_send_mcast_batch(void *ctx, const uint8_t *buf, size_t len, size_t seg)
+{
+    struct srv_session *ss = ctx;
+
+    if (ss->gso) {
+        int err = wdsmc_uvnet_send_gso(&ss->sock, (const struct sockaddr *)&ss->group_sa, buf, len,
+                                       seg);
+        if (err == 0)
+            return;
+        if (err == -EAGAIN || err == -ENOBUFS) {
+            ss->tx_errors += (len + seg - 1) / seg;
+            return;
+        }
+        ss->gso = false;
+        srv_log(ss->srv, WDSMC_LOG_INFO,
+                "session %08" PRIx32 ": UDP GSO refused (%s); one send per datagram", ss->id,
+                strerror(-err));
+    }
+    for (size_t off = 0; off < len; off += seg)
+        srv_mt_send_mcast(ctx, buf + off, len - off < seg ? len - off : seg);
 }
 
 static void srv_mt_send_ucast(void *ctx, const struct wdsmc_endpoint *to, const uint8_t *buf,
@@ -1411,6 +1439,7 @@ static int srv_session_new(struct wdsmc_server *s, struct srv_ns *ns, size_t con
     err = wdsmc_uvnet_mcast_opts(&ss->sock, s->has_iface ? s->iface : NULL, nc->ttl, true);
     if (err < 0)
         goto fail;
+    ss->gso = !s->gso_disabled && wdsmc_uvnet_gso_supported(&ss->sock);
 
     struct wdsmc_mt_server_config mc;
     wdsmc_mt_server_config_default(&mc, ss->id, srv_random(s));
@@ -1421,6 +1450,7 @@ static int srv_session_new(struct wdsmc_server *s, struct srv_ns *ns, size_t con
     struct wdsmc_mt_server_callbacks mcb = {
             .ctx = ss,
             .send_mcast = srv_mt_send_mcast,
+            .send_mcast_batch = ss->gso ? srv_mt_send_mcast_batch : NULL,
             .send_ucast = srv_mt_send_ucast,
             .pull_data = srv_mt_pull_data,
             .fill_data = srv_mt_fill_data,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -131,6 +132,61 @@ int wdsmc_uvnet_send(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf,
     uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
     int n = uv_udp_try_send(h, &b, 1, to);
     return n < 0 ? n : 0;
+}
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h; older libc headers lack it */
+#endif
+
+bool wdsmc_uvnet_gso_supported(uv_udp_t *h)
+{
+    uv_os_fd_t fd;
+    int v;
+    socklen_t len = sizeof(v);
+
+    /* getsockopt(UDP_SEGMENT) came with the send side in Linux 4.18. */
+    return uv_fileno((uv_handle_t *)h, &fd) == 0 &&
+           getsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &v, &len) == 0;
+}
+
+int wdsmc_uvnet_send_gso(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf, size_t len,
+                         size_t seg)
+{
+    uv_os_fd_t fd;
+    int err;
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg = {
+            .msg_name = (void *)to,
+            .msg_namelen = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                     : sizeof(struct sockaddr_in),
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = ctl.buf,
+            .msg_controllen = sizeof(ctl.buf),
+    };
+
+    if (seg == 0 || seg > UINT16_MAX)
+        return -EINVAL;
+    if ((err = uv_fileno((uv_handle_t *)h, &fd)) < 0)
+        return err;
+    memset(&ctl, 0, sizeof(ctl));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t gso = (uint16_t)seg;
+    memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+    ssize_t n;
+    do
+        n = sendmsg(fd, &msg, 0);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return 0;
+    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 }
 
 int wdsmc_uvnet_local_ip_for(const struct sockaddr *server, struct wdsmc_addr *ret)

@@ -70,6 +70,22 @@ int wdsmc_uvnet_mcast_opts(uv_udp_t *h, const char *iface, int ttl, bool loop);
  * which the protocols repair). */
 int wdsmc_uvnet_send(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf, size_t len);
 
+/* Whether this kernel takes UDP GSO (UDP_SEGMENT, Linux 4.18) on h. A kernel
+ * without it would ignore the option and send a batch as one datagram. */
+bool wdsmc_uvnet_gso_supported(uv_udp_t *h);
+
+/*
+ * Send buf[0..len), datagrams of `seg` bytes laid end to end (the last may be
+ * shorter), with one sendmsg and UDP GSO: the kernel cuts it into datagrams.
+ * Only after wdsmc_uvnet_gso_supported said yes. Returns 0; -EAGAIN or
+ * -ENOBUFS when the socket buffer or a queue is full (all of it is lost,
+ * which the protocols repair); any other negative errno means this path
+ * cannot segment (a datagram larger than its MTU, no checksum offload): send
+ * the datagrams one by one.
+ */
+int wdsmc_uvnet_send_gso(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf, size_t len,
+                         size_t seg);
+
 /* The local address the kernel would use to reach `server` (a connected UDP
  * socket's name; nothing is sent). 0 or a negative errno. */
 int wdsmc_uvnet_local_ip_for(const struct sockaddr *server, struct wdsmc_addr *ret);

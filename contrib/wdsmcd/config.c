@@ -259,6 +259,7 @@ void wdsmcd_config_init(struct wdsmcd_config *c)
     c->msi_port = WDSMCD_DEFAULT_MSI_PORT;
     c->rpc_port = WDSMCD_DEFAULT_RPC_PORT;
     c->msi_udp = true;
+    c->udp_gso = true;
     c->control_mode = 0600;
     c->log_level = WDSMC_LOG_INFO;
 }
@@ -474,6 +475,7 @@ enum server_key {
     SK_USERS_FILE,
     SK_ALLOW_ANONYMOUS,
     SK_MSI_UDP,
+    SK_UDP_GSO,
     SK_COUNT,
 };
 
@@ -492,6 +494,7 @@ static const char *const server_keys[SK_COUNT] = {
         [SK_USERS_FILE] = "users_file",
         [SK_ALLOW_ANONYMOUS] = "allow_anonymous",
         [SK_MSI_UDP] = "msi_udp",
+        [SK_UDP_GSO] = "udp_gso",
 };
 
 enum ns_key {
@@ -616,7 +619,10 @@ static void server_value(struct loader *L, int k, const char *v)
         break;
     case SK_ALLOW_ANONYMOUS:
     case SK_MSI_UDP:
-        if (parse_bool(v, k == SK_MSI_UDP ? &c->msi_udp : &c->allow_anonymous) < 0) {
+    case SK_UDP_GSO:
+        if (parse_bool(v, k == SK_MSI_UDP   ? &c->msi_udp
+                          : k == SK_UDP_GSO ? &c->udp_gso
+                                            : &c->allow_anonymous) < 0) {
             fail(L, -EINVAL, "%s '%s': expected yes or no", server_keys[k], v);
             return;
         }

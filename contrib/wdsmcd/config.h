@@ -56,6 +56,7 @@ struct wdsmcd_config {
     char *users_file;     /* NULL: WDSMCD_DEFAULT_USERS if it exists (users.h) */
     bool allow_anonymous; /* unauthenticated and anonymous callers may initiate */
     bool msi_udp;         /* answer MS-WDSMSI over UDP (true) */
+    bool udp_gso;         /* send data in UDP GSO batches where possible (true) */
     struct wdsmcd_namespace *ns;
     size_t n_ns;
 };

@@ -44,6 +44,8 @@ struct wdsmc_server_config {
                                      from; NULL: the kernel's choice */
     uint16_t msi_port;            /* MS-WDSMSI port; 0: 5041 */
     bool msi_disabled;            /* do not listen for MS-WDSMSI over UDP at all */
+    bool gso_disabled;            /* one send per datagram, never UDP GSO (which is
+                                     used where the kernel and the path allow it) */
     const char *group_first;      /* first multicast group of the pool; NULL: 239.192.48.1 */
     unsigned group_count;         /* groups in the pool; 0: 256 */
     uint16_t port_first;          /* first UDP port of the pool; 0: 64000 */

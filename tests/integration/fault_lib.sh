@@ -47,6 +47,7 @@ need_netns() {
     [ "$(id -u)" = 0 ] || skip "needs root"
     command -v ip > /dev/null || skip "iproute2 missing"
     command -v nft > /dev/null || skip "nftables missing"
+    command -v ethtool > /dev/null || skip "ethtool missing"
     command -v nsenter > /dev/null || skip "nsenter missing"
     ip netns add "$HUB" 2> /dev/null || skip "cannot create a network namespace"
     ip -n "$HUB" link add br0 type bridge 2> /dev/null || skip "no bridge support"
@@ -76,6 +77,12 @@ add_node() {
     ip -n "$HUB" link set "v-$n" mtu "$MTU"
     ip -n "$ns" link set eth0 mtu "$MTU"
     ip -n "$HUB" link set "v-$n" master br0 up
+    # A real NIC puts single datagrams on the wire, and where it cannot cut
+    # the server's UDP GSO batches (no USO) the kernel does it before the
+    # driver. A veth would carry a batch whole to the receiver's socket, and
+    # a loss rule would drop 64 KiB at a time: cut them at the node's link.
+    on "$n" ethtool -K eth0 tx-udp-segmentation off > /dev/null ||
+        fail "ethtool -K eth0 tx-udp-segmentation off in $ns"
     ip -n "$ns" link set lo up
     ip -n "$ns" addr add "$addr/24" dev eth0
     ip -n "$ns" link set eth0 up

@@ -91,6 +91,7 @@ static void test_config_full_file_sets_every_field(void **state)
                              "control_socket = /tmp/x.sock\n"
                              "control_mode = 0660\n"
                              "log_level = debug\n"
+                             "udp_gso = no\n"
                              "\n"
                              "[namespace:Images]\n"
                              "path = /srv/images\n"
@@ -118,6 +119,7 @@ static void test_config_full_file_sets_every_field(void **state)
     assert_string_equal(c->control_path, "/tmp/x.sock");
     assert_int_equal(c->control_mode, 0660);
     assert_int_equal(c->log_level, WDSMC_LOG_DEBUG);
+    assert_false(c->udp_gso);
     assert_int_equal(c->n_ns, 2);
     const struct wdsmcd_namespace *ns = &c->ns[0];
     assert_string_equal(ns->name, "Images");
@@ -133,7 +135,7 @@ static void test_config_full_file_sets_every_field(void **state)
     assert_int_equal(ns->nc.min_rate, 1u << 20);
     assert_int_equal(ns->nc.demote_rate, 2u << 20);
     char origin[200];
-    snprintf(origin, sizeof(origin), "%s:13", f->conf);
+    snprintf(origin, sizeof(origin), "%s:14", f->conf);
     assert_string_equal(ns->origin, origin);
     assert_string_equal(c->ns[1].name, "WDS:Default/install.wim/1");
     assert_string_equal(c->ns[1].path, "/srv/wim");
@@ -189,6 +191,7 @@ static void test_config_bad_values_name_line_and_problem(void **state)
             {"[server]\ncontrol_mode = 0066\n", 2, "control_mode"},
             {"[server]\ncontrol_mode = 999\n", 2, "control_mode"},
             {"[server]\nlog_level = loud\n", 2, "log_level 'loud'"},
+            {"[server]\nudp_gso = maybe\n", 2, "udp_gso 'maybe': expected yes or no"},
             {"[namespace:a]\npath=/x\nblock_size = 100\n", 3,
              "block_size '100': expected 512-65448"},
             {"[namespace:a]\npath=/x\nblock_size = 65449\n", 3, "block_size"},
@@ -319,6 +322,7 @@ static void test_args_defaults_without_config(void **state)
     assert_null(f->cfg.address);
     assert_string_equal(f->cfg.control_path, WDSMCD_DEFAULT_CONTROL);
     assert_int_equal(f->cfg.control_mode, 0600);
+    assert_true(f->cfg.udp_gso);
     assert_int_equal(f->cfg.ns[0].nc.block_size, 0); /* the engine's default */
 }
 
