@@ -48,12 +48,18 @@ struct wdsget {
     uint64_t content_size;
     uint32_t block_size;
     uint64_t total_blocks;
-    /* -o -: blocks [next_block, next_block + window) may be held in `ring`. */
+    /* -o -: blocks [next_block, next_block + window) may be held, block b
+     * in slot b % window: ring_len[slot] bytes (0: empty) in buffer
+     * ring_buf[slot] of `pool`. Free buffers are a stack, so the one just
+     * written is the next one filled: in order, one buffer stays in the CPU
+     * cache, and pages of the pool are touched only when blocks wait. */
     uint64_t next_block;
     uint64_t window;
     size_t cache;
-    uint8_t *ring;
-    uint32_t *ring_len; /* bytes held for each slot, 0 when empty */
+    uint8_t *pool;
+    uint32_t *ring_len, *ring_buf;
+    uint32_t *free_buf;
+    size_t nfree;
     int write_err;
     bool interrupted;
     uint64_t t0_ns;
@@ -229,9 +235,11 @@ static void on_start(void *ctx, uint64_t content_size, uint32_t block_size)
      * 3.2.5.13), and a ring as large as the cache, full but for the awaited
      * block, would refuse exactly the repair it waits for. */
     g->window = g->cache / block_size > 2 ? g->cache / block_size - 1 : 1;
-    g->ring = malloc((size_t)g->window * block_size);
+    g->pool = malloc((size_t)g->window * block_size);
     g->ring_len = calloc((size_t)g->window, sizeof(*g->ring_len));
-    if (!g->ring || !g->ring_len) {
+    g->ring_buf = calloc((size_t)g->window, sizeof(*g->ring_buf));
+    g->free_buf = calloc((size_t)g->window, sizeof(*g->free_buf));
+    if (!g->pool || !g->ring_len || !g->ring_buf || !g->free_buf) {
         g->write_err = ENOMEM;
         wdsmc_client_cancel(g->client);
         return;
@@ -239,7 +247,15 @@ static void on_start(void *ctx, uint64_t content_size, uint32_t block_size)
     /* Everything ahead of the writer is reported missing, so the server's
      * rounds carry as much as possible; what does not fit the ring is
      * refused and comes again in a later round. */
+    for (size_t i = 0; i < g->window; i++)
+        g->free_buf[i] = (uint32_t)(g->window - 1 - i); /* buffer 0 on top */
+    g->nfree = g->window;
     wdsmc_client_set_window(g->client, 0, 0);
+}
+
+static uint8_t *pool_at(const struct wdsget *g, uint32_t buf)
+{
+    return g->pool + (size_t)buf * g->block_size;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -267,7 +283,7 @@ static void drain(struct wdsget *g)
         size_t slot = (size_t)(g->next_block % g->window);
         if (g->ring_len[slot] == 0)
             break;
-        int err = write_all(STDOUT_FILENO, g->ring + slot * g->block_size, g->ring_len[slot]);
+        int err = write_all(STDOUT_FILENO, pool_at(g, g->ring_buf[slot]), g->ring_len[slot]);
         if (err < 0) {
             g->write_err = -err;
             wdsmc_client_cancel(g->client);
@@ -275,6 +291,7 @@ static void drain(struct wdsget *g)
         }
         freed += g->ring_len[slot];
         g->ring_len[slot] = 0;
+        g->free_buf[g->nfree++] = g->ring_buf[slot];
         g->next_block++;
     }
     if (freed) {
@@ -307,7 +324,11 @@ static void on_receive(void *ctx, const void *buf, size_t len, uint64_t offset)
         return;
     }
     size_t slot = (size_t)(block % g->window);
-    memcpy(g->ring + slot * g->block_size, buf, len);
+    /* A slot holds one buffer at most (the transport delivers a block
+     * once, but a repeat would only overwrite it), so one is free. */
+    if (!g->ring_len[slot])
+        g->ring_buf[slot] = g->free_buf[--g->nfree];
+    memcpy(pool_at(g, g->ring_buf[slot]), buf, len);
     g->ring_len[slot] = (uint32_t)len;
     drain(g);
 }
@@ -716,8 +737,10 @@ int main(int argc, char **argv)
     uv_close((uv_handle_t *)&g.progress, close_cb);
     uv_run(g.loop, UV_RUN_DEFAULT);
     uv_loop_close(g.loop);
-    free(g.ring);
+    free(g.pool);
     free(g.ring_len);
+    free(g.ring_buf);
+    free(g.free_buf);
     wdsmc_credentials_fini(&cred);
     return status;
 }

@@ -119,11 +119,14 @@ start_fserver() {
 }
 
 # start_get NODE NAME TIMEOUT_S: wdsget in NODE writing $T/NAME.bin (stderr
-# $T/NAME.err); the pid (wdsget itself) goes to GET_PID.
+# $T/NAME.err); the pid (wdsget itself) goes to GET_PID. With GET_STDOUT=1
+# it writes to standard output (-o -, blocks put in order in memory) and
+# the shell puts that in $T/NAME.bin.
 start_get() {
-    local n=$1 name=$2 to=$3
+    local n=$1 name=$2 to=$3 out="$T/$2.bin" stdout=/dev/null
+    [ "${GET_STDOUT:-0}" = 1 ] && out=- stdout="$T/$2.bin"
     (exec nsenter --net=/run/netns/"$FX-$n" "$WDSGET" -q -s "$SRV_IP:$PORT" -i "$(rip "$n")" \
-        -t "$to" -n "$name" -o "$T/$name.bin" Images image.bin 2> "$T/$name.err") &
+        -t "$to" -n "$name" -o "$out" Images image.bin 2> "$T/$name.err" > "$stdout") &
     GET_PID=$!
     PIDS="$PIDS $GET_PID"
 }
