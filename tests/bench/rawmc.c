@@ -3,14 +3,16 @@
  * rawmc: the raw ceiling of one-way multicast on this host. No protocol, no
  * repair, no file I/O: what the kernel can move between two processes.
  *
- *   rawmc send GROUP PORT IFADDR SIZE BYTES
+ *   rawmc send GROUP PORT IFADDR SIZE BYTES [gso]
  *   rawmc recv GROUP PORT IFADDR SIZE IDLE_MS
  *
  * The sender pushes BYTES in datagrams of SIZE bytes to GROUP:PORT, leaving
  * from IFADDR with TTL 0 (this host only) as fast as sendmmsg allows, then a
- * few zero-length datagrams as an end mark. The receiver, started first,
- * counts the bytes it receives (not those sent) from the first datagram to
- * the end mark (or IDLE_MS without one) and prints one line:
+ * few zero-length datagrams as an end mark. With `gso`, each sendmsg hands
+ * the kernel as many datagrams as one UDP GSO send carries (at most 64 and
+ * 65507 bytes), as the wdsmc server does; receivers get the same datagrams. The receiver, started
+ * first, counts the bytes it receives (not those sent) from the first datagram to the end mark (or
+ * IDLE_MS without one) and prints one line:
  *
  *   bytes=N seconds=S rate=B/s datagrams=D
  *
@@ -19,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +34,10 @@
 
 #define BATCH 64
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -40,13 +47,34 @@ static double now_s(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: rawmc send GROUP PORT IFADDR SIZE BYTES\n"
+    fprintf(stderr, "usage: rawmc send GROUP PORT IFADDR SIZE BYTES [gso]\n"
                     "       rawmc recv GROUP PORT IFADDR SIZE IDLE_MS\n");
     return 2;
 }
 
+/* n datagrams of `size` bytes in one sendmsg, cut by the kernel. */
+static int send_gso(int fd, const char *buf, size_t size, unsigned n)
+{
+    union {
+        char b[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = (size_t)n * size};
+    struct msghdr m = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+    uint16_t seg = (uint16_t)size;
+
+    memset(&ctl, 0, sizeof ctl);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof seg);
+    memcpy(CMSG_DATA(c), &seg, sizeof seg);
+    return sendmsg(fd, &m, 0) < 0 ? -1 : (int)n;
+}
+
 static int do_send(const struct sockaddr_in *group, struct in_addr ifaddr, size_t size,
-                   uint64_t total)
+                   uint64_t total, bool gso)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     unsigned char ttl = 0, loop = 1;
@@ -62,7 +90,14 @@ static int do_send(const struct sockaddr_in *group, struct in_addr ifaddr, size_
         perror("rawmc send: connect");
         return 1;
     }
-    char *buf = calloc(1, size);
+    unsigned per = (unsigned)(65507 / size);
+    if (per > 64)
+        per = 64;
+    if (gso && per < 2) {
+        fprintf(stderr, "rawmc send: SIZE too large for gso\n");
+        return 2;
+    }
+    char *buf = calloc(gso ? per : 1, size);
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     if (!buf)
@@ -77,14 +112,15 @@ static int do_send(const struct sockaddr_in *group, struct in_addr ifaddr, size_
     uint64_t left = (total + size - 1) / size, sent = 0;
     double t0 = now_s();
     while (left > 0) {
-        unsigned n = left < BATCH ? (unsigned)left : BATCH;
-        int r = sendmmsg(fd, msgs, n, 0);
+        unsigned max = gso ? per : BATCH;
+        unsigned n = left < max ? (unsigned)left : max;
+        int r = gso ? send_gso(fd, buf, size, n) : sendmmsg(fd, msgs, n, 0);
         if (r < 0) {
             /* A full socket buffer or a loopback queue that dropped: go on;
              * the receiver counts what arrived. */
             if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)
                 continue;
-            perror("rawmc send: sendmmsg");
+            perror(gso ? "rawmc send: sendmsg (UDP GSO)" : "rawmc send: sendmmsg");
             return 1;
         }
         left -= (uint64_t)r;
@@ -171,7 +207,8 @@ static int do_recv(const struct sockaddr_in *group, struct in_addr ifaddr, size_
 
 int main(int argc, char **argv)
 {
-    if (argc != 7)
+    bool gso = argc == 8 && strcmp(argv[7], "gso") == 0;
+    if (argc != 7 && !(gso && strcmp(argv[1], "send") == 0))
         return usage();
     struct sockaddr_in group = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
     struct in_addr ifaddr;
@@ -180,7 +217,7 @@ int main(int argc, char **argv)
         inet_pton(AF_INET, argv[4], &ifaddr) != 1 || size == 0 || size > 65507)
         return usage();
     if (strcmp(argv[1], "send") == 0)
-        return do_send(&group, ifaddr, size, strtoull(argv[6], NULL, 10));
+        return do_send(&group, ifaddr, size, strtoull(argv[6], NULL, 10), gso);
     if (strcmp(argv[1], "recv") == 0)
         return do_recv(&group, ifaddr, size, atoi(argv[6]));
     return usage();

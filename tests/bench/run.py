@@ -11,13 +11,15 @@ Every figure is measured in the same run, on the same file (random bytes,
 is the worst run). Groups (names for --only/--skip):
 
   raw      rawmc: one-way multicast over loopback, 8192- and 1400-byte datagrams
-           (bytes received over the receiver's time from first to last)
+           (bytes received over the receiver's time from first to last), sent
+           with sendmmsg and again with UDP GSO, as our server sends
   udpcast  udp-sender/udp-receiver on loopback, output to /dev/null
   ours     serve + 1, 8 and 32 wdsget (-o - > /dev/null) on loopback;
            wall time from the receivers' start to the last one's exit; the
            server's CPU seconds (utime+stime) per GB of content
   cpu      what the server's CPU per byte is made of with 1 and 32 receivers on
-           loopback: the raw sender's CPU/GB at the same receiver counts (the
+           loopback: the raw sender's CPU/GB (sendmmsg, and UDP GSO) at the
+           same receiver counts (the
            kernel clones each datagram to every local socket inside the
            sender's sendmsg, so on one machine the fan-out a switch does is
            charged to the sender), and the server's own instructions per GB
@@ -253,19 +255,22 @@ class Bench:
     # -- raw ceiling ------------------------------------------------------
     def bench_raw(self):
         size = self.a.size
-        for dg in (8192, 1400):
-            runs = []
-            for _ in range(self.a.runs):
-                port = free_port()
-                r = subprocess.Popen([self.rawmc, "recv", "239.255.77.1", str(port), "127.0.0.1",
-                                      str(dg), "500"], stdout=subprocess.PIPE, text=True)
-                r.stdout.readline()
-                subprocess.run([self.rawmc, "send", "239.255.77.1", str(port), "127.0.0.1",
-                                str(dg), str(size)], stderr=subprocess.DEVNULL, check=True)
-                out = r.communicate(timeout=120)[0]
-                m = re.search(r"rate=(\d+)", out)
-                runs.append(int(m.group(1)) / 1e6 if m else None)
-            self.put("raw_%d" % dg, runs, "MB/s")
+        for gso in ([], ["gso"]):
+            for dg in (8192, 1400):
+                runs = []
+                for _ in range(self.a.runs):
+                    port = free_port()
+                    r = subprocess.Popen([self.rawmc, "recv", "239.255.77.1", str(port),
+                                          "127.0.0.1", str(dg), "500"],
+                                         stdout=subprocess.PIPE, text=True)
+                    r.stdout.readline()
+                    subprocess.run([self.rawmc, "send", "239.255.77.1", str(port), "127.0.0.1",
+                                    str(dg), str(size)] + gso, stderr=subprocess.DEVNULL,
+                                   check=True)
+                    out = r.communicate(timeout=120)[0]
+                    m = re.search(r"rate=(\d+)", out)
+                    runs.append(int(m.group(1)) / 1e6 if m else None)
+                self.put("raw_%s%d" % ("gso_" if gso else "", dg), runs, "MB/s")
 
     # -- udpcast ----------------------------------------------------------
     def udpcast_once(self, src, sender_ns=None, recv_ns=None, iface_s="lo", iface_r="lo"):
@@ -369,7 +374,7 @@ class Bench:
             self.put("ours_%d_cpu_per_gb" % n, cpus, "s/GB", best=min)
 
     # -- what the server's CPU is made of ---------------------------------
-    def raw_sender_cpu(self, n):
+    def raw_sender_cpu(self, n, gso=False):
         """rawmc send of the file to n rawmc receivers on loopback: the
         sender's CPU seconds (user+sys) per GB."""
         port = free_port()
@@ -381,7 +386,8 @@ class Bench:
             r.stdout.readline()
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([self.rawmc, "send", "239.255.77.2", str(port), "127.0.0.1", "8192",
-                        str(self.a.size)], stderr=subprocess.DEVNULL, check=True)
+                        str(self.a.size)] + (["gso"] if gso else []), stderr=subprocess.DEVNULL,
+                       check=True)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         for r in rs:
             try:
@@ -428,8 +434,10 @@ class Bench:
 
     def bench_cpu(self):
         for n in (1, 32):
-            self.put("raw_sender_%d_cpu_per_gb" % n,
-                     [self.raw_sender_cpu(n) for _ in range(self.a.runs)], "s/GB", best=min)
+            for gso in (False, True):
+                self.put("raw_%ssender_%d_cpu_per_gb" % ("gso_" if gso else "", n),
+                         [self.raw_sender_cpu(n, gso) for _ in range(self.a.runs)], "s/GB",
+                         best=min)
         if not shutil.which("valgrind"):
             return self.note("server_instr", "valgrind not installed")
         for n in (1, 32):
@@ -671,8 +679,12 @@ class Bench:
         o1, o8, o32 = self.v("ours_1_lo"), self.v("ours_8_lo"), self.v("ours_32_lo")
         row("raw multicast, 8 KiB datagrams", raw8, "MB/s", "", None)
         row("raw multicast, 1400 B datagrams", raw14, "MB/s", "raw 8 KiB", raw8)
+        rawg8 = self.v("raw_gso_8192")
+        row("raw multicast, 8 KiB, UDP GSO", rawg8, "MB/s", "raw 8 KiB", raw8)
+        row("raw multicast, 1400 B, UDP GSO", self.v("raw_gso_1400"), "MB/s", "raw 1400 B", raw14)
         row("udpcast, lo", udp, "MB/s", "raw 8 KiB", raw8)
         row("ours, 1 receiver, lo", o1, "MB/s", "raw 8 KiB", raw8, TARGETS["ours_1_vs_raw"])
+        row("ours, 1 receiver, lo", o1, "MB/s", "raw 8 KiB, GSO", rawg8)
         row("ours, 1 receiver, lo", o1, "MB/s", "udpcast, lo", udp, TARGETS["ours_1_vs_udpcast"])
         row("ours, 8 receivers, lo (each)", o8, "MB/s", "ours, 1", o1)
         row("ours, 32 receivers, lo (each)", o32, "MB/s", "ours, 1", o1)
@@ -684,6 +696,10 @@ class Bench:
             "1 receiver", self.v("raw_sender_1_cpu_per_gb"))
         row("server CPU/GB, 32 receivers", self.v("ours_32_cpu_per_gb"), "s/GB",
             "raw sender, 32", self.v("raw_sender_32_cpu_per_gb"))
+        row("raw GSO sender CPU/GB, 32 rcv", self.v("raw_gso_sender_32_cpu_per_gb"), "s/GB",
+            "1 receiver", self.v("raw_gso_sender_1_cpu_per_gb"))
+        row("server CPU/GB, 32 receivers", self.v("ours_32_cpu_per_gb"), "s/GB",
+            "raw GSO sender, 32", self.v("raw_gso_sender_32_cpu_per_gb"))
         row("server instructions/GB, 32 rcv", self.v("server_32_instr_per_gb"), "G/GB",
             "1 receiver", self.v("server_1_instr_per_gb"), TARGETS["cpu_32_vs_1"],
             lower_better=True)

@@ -1622,7 +1622,8 @@ static void test_mt_op_name_names_every_opcode(void **state)
     assert_string_equal(wdsmc_mt_op_name(0xff), "?");
 }
 
-/* The lane-folding checksum equals the definition of MS-WDSMT 2.2.2.3 (the
+/* The vector checksum (AVX2 where the CPU has it, SSE2 or lane folding
+ * otherwise) equals the definition of MS-WDSMT 2.2.2.3 (the
  * wrapping byte sum, inverted) for every length and alignment around the
  * folding boundaries, on bytes of 0xFF (the worst case for lane overflow). */
 static void test_mt_checksum_matches_plain_byte_sum(void **state)
