@@ -63,7 +63,7 @@ struct wdsmc_client {
      * close callbacks; `handles` counts the open ones so close() can free the
      * session after the last. */
     uv_udp_t *ucast;
-    uv_udp_t *group;
+    struct wdsmc_uvnet_group *group;
     uv_timer_t *timer;
     unsigned handles;
     uint64_t armed; /* deadline the timer is armed for, UINT64_MAX if none */
@@ -246,8 +246,7 @@ static void mt_rebind(void *ctx, const struct wdsmc_mt_session_info *si)
     c->session_id = si->session_id;
     wdsmc_uvnet_sockaddr(&si->server_addr, si->server_port, &c->server_sa);
     if (c->group) {
-        uv_udp_recv_stop(c->group);
-        uv_close((uv_handle_t *)c->group, close_cb);
+        wdsmc_uvnet_group_close(c->group, close_cb);
         c->group = NULL;
     }
     int err = open_group(c, &si->mcast_addr, si->mcast_port);
@@ -270,7 +269,7 @@ static void finish(struct wdsmc_client *c, int err)
     wdsmc_rpcnet_client_close(c->rpc);
     c->rpc = NULL;
     if (c->group)
-        uv_udp_recv_stop(c->group);
+        uv_poll_stop(&c->group->poll);
     if (c->ucast)
         uv_udp_recv_stop(c->ucast);
     if (c->timer)
@@ -549,26 +548,21 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->recvbuf, WDSMC_UVNET_RECVBUF);
 }
 
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
-                    unsigned flags)
+/* A datagram from the unicast socket or the group. */
+static void on_datagram(struct wdsmc_client *c, bool ucast, const uint8_t *p, size_t len,
+                        const struct sockaddr *addr)
 {
-    struct wdsmc_client *c = h->data;
-    (void)flags;
-
-    if (nread <= 0 || !addr)
-        return; /* nothing, or the end of a recvmmsg batch */
     if (c->state == WDSMC_CLIENT_DONE)
         return;
     uint64_t now = now_ms();
-    const uint8_t *p = (const uint8_t *)buf->base;
 
     if (c->state == WDSMC_CLIENT_INITIATING) {
-        if (h == c->ucast && wdsmc_uvnet_same(addr, (struct sockaddr *)&c->msi_sa))
-            wdsmc_msi_client_handle(&c->msi, p, (size_t)nread, now);
+        if (ucast && wdsmc_uvnet_same(addr, (struct sockaddr *)&c->msi_sa))
+            wdsmc_msi_client_handle(&c->msi, p, len, now);
         else
             c->packets_dropped++;
     } else if (c->mt && wdsmc_uvnet_same(addr, (struct sockaddr *)&c->server_sa)) {
-        if (wdsmc_mt_client_handle(c->mt, p, (size_t)nread, now) < 0)
+        if (wdsmc_mt_client_handle(c->mt, p, len, now) < 0)
             c->packets_dropped++;
         if (c->state == WDSMC_CLIENT_JOINING) {
             struct wdsmc_mt_client_stats st;
@@ -583,35 +577,43 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     rearm(c);
 }
 
+static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                    unsigned flags)
+{
+    (void)flags;
+    if (nread <= 0 || !addr)
+        return; /* nothing, or the end of a recvmmsg batch */
+    on_datagram(h->data, true, (const uint8_t *)buf->base, (size_t)nread, addr);
+}
+
+static void on_group_datagram(struct wdsmc_uvnet_group *g, const uint8_t *buf, size_t len,
+                              const struct sockaddr *from)
+{
+    on_datagram(g->poll.data, false, buf, len, from);
+}
+
 static int open_group(struct wdsmc_client *c, const struct wdsmc_addr *group, uint16_t port)
 {
     struct sockaddr_storage sa;
-    char text[64];
     int err;
 
     if ((err = wdsmc_uvnet_sockaddr(group, port, &sa)) < 0)
         return err;
-    c->group = calloc(1, sizeof(*c->group));
-    if (!c->group)
+    struct wdsmc_uvnet_group *g = malloc(sizeof(*g));
+    if (!g)
         return -ENOMEM;
-    if ((err = wdsmc_uvnet_udp_init(c->loop, c->group, sa.ss_family)) < 0) {
-        free(c->group);
-        c->group = NULL;
-        return err;
-    }
-    c->group->data = c;
-    c->handles++;
     /* Bound to the group address itself, so only that group's traffic
      * arrives; several receivers on one host share it (SO_REUSEADDR). */
-    if ((err = wdsmc_uvnet_bind(c->group, (struct sockaddr *)&sa, true)) < 0)
-        return err; /* closed with the session */
-    if (group->len == 4)
-        uv_ip4_name((struct sockaddr_in *)&sa, text, sizeof(text));
-    else
-        uv_ip6_name((struct sockaddr_in6 *)&sa, text, sizeof(text));
-    if ((err = wdsmc_uvnet_join(c->group, text, c->iface)) < 0)
+    err = wdsmc_uvnet_group_open(c->loop, g, (struct sockaddr *)&sa, c->iface,
+                                 (uint8_t *)c->recvbuf, on_group_datagram);
+    if (!g->opened) {
+        free(g);
         return err;
-    return uv_udp_recv_start(c->group, alloc_cb, on_recv);
+    }
+    g->poll.data = c;
+    c->group = g;
+    c->handles++;
+    return err; /* on an error, closed with the session */
 }
 
 /* ------------------------------------------------------------------ */
@@ -927,7 +929,7 @@ void wdsmc_client_close(struct wdsmc_client *c)
     if (c->ucast)
         uv_close((uv_handle_t *)c->ucast, close_cb);
     if (c->group)
-        uv_close((uv_handle_t *)c->group, close_cb);
+        wdsmc_uvnet_group_close(c->group, close_cb);
     if (c->timer)
         uv_close((uv_handle_t *)c->timer, close_cb);
     c->ucast = NULL;

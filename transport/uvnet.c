@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -187,6 +188,131 @@ int wdsmc_uvnet_send_gso(uv_udp_t *h, const struct sockaddr *to, const uint8_t *
     if (n >= 0)
         return 0;
     return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+#ifndef UDP_GRO
+#define UDP_GRO 104 /* linux/udp.h */
+#endif
+
+static int join_fd(int fd, const struct sockaddr *group, const char *iface)
+{
+    if (group->sa_family == AF_INET) {
+        struct ip_mreq m = {.imr_multiaddr = ((const struct sockaddr_in *)group)->sin_addr,
+                            .imr_interface.s_addr = htonl(INADDR_ANY)};
+        if (iface && inet_pton(AF_INET, iface, &m.imr_interface) != 1)
+            return -EINVAL;
+        return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)) == 0 ? 0 : -errno;
+    }
+    /* IPv6 names the interface by index: the scope of `iface` (as libuv). */
+    struct ipv6_mreq m = {.ipv6mr_multiaddr = ((const struct sockaddr_in6 *)group)->sin6_addr};
+    struct sockaddr_in6 ia;
+    if (iface) {
+        if (uv_ip6_addr(iface, 0, &ia) != 0)
+            return -EINVAL;
+        m.ipv6mr_interface = ia.sin6_scope_id;
+    }
+    return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m)) == 0 ? 0 : -errno;
+}
+
+/* The segment size of a GRO message, or 0 when it is one datagram. */
+static size_t gro_size(const struct msghdr *h)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c)) {
+        int v;
+        if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(v))) {
+            memcpy(&v, CMSG_DATA(c), sizeof(v));
+            return v > 0 ? (size_t)v : 0;
+        }
+    }
+    return 0;
+}
+
+static void group_readable(uv_poll_t *p, int status, int events)
+{
+    struct wdsmc_uvnet_group *g = (struct wdsmc_uvnet_group *)p;
+    (void)events;
+
+    if (status < 0)
+        return;
+    /* A few rounds, then back to the loop so timers and the unicast socket
+     * get their turn. */
+    for (int round = 0; round < 4 && !g->closing; round++) {
+        for (int i = 0; i < WDSMC_UVNET_GROUP_MSGS; i++) {
+            g->msgs[i].msg_hdr.msg_namelen = sizeof(g->from[i]);
+            g->msgs[i].msg_hdr.msg_controllen = g->gro ? sizeof(g->ctl[i]) : 0;
+            g->msgs[i].msg_hdr.msg_flags = 0;
+        }
+        int n = recvmmsg(g->fd, g->msgs, WDSMC_UVNET_GROUP_MSGS, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return; /* EAGAIN: drained; other errors are not the data's */
+        for (int i = 0; i < n && !g->closing; i++) {
+            const struct msghdr *h = &g->msgs[i].msg_hdr;
+            const uint8_t *d = g->iov[i].iov_base;
+            size_t len = g->msgs[i].msg_len, seg = gro_size(h);
+            if (h->msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+                continue; /* larger than any datagram we take */
+            if (!seg || seg > len)
+                seg = len;
+            for (size_t off = 0; off < len && !g->closing; off += seg)
+                g->on_datagram(g, d + off, len - off < seg ? len - off : seg,
+                               (const struct sockaddr *)&g->from[i]);
+        }
+        if (n < WDSMC_UVNET_GROUP_MSGS)
+            return;
+    }
+}
+
+int wdsmc_uvnet_group_open(uv_loop_t *loop, struct wdsmc_uvnet_group *g,
+                           const struct sockaddr *group, const char *iface, uint8_t *buf,
+                           wdsmc_uvnet_datagram_cb on_datagram)
+{
+    int one = 1, size = WDSMC_UVNET_SOCKBUF, err;
+    socklen_t slen =
+            group->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+    memset(g, 0, offsetof(struct wdsmc_uvnet_group, msgs));
+    g->fd = socket(group->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (g->fd < 0)
+        return -errno;
+    if (setsockopt(g->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(g->fd, group, slen) < 0) {
+        err = -errno;
+        goto fail;
+    }
+    if (setsockopt(g->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(g->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    if ((err = join_fd(g->fd, group, iface)) < 0)
+        goto fail;
+    /* Without GRO (a kernel before 5.0) every message is one datagram. */
+    g->gro = setsockopt(g->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+    g->buf = buf;
+    g->on_datagram = on_datagram;
+    for (int i = 0; i < WDSMC_UVNET_GROUP_MSGS; i++) {
+        g->iov[i] = (struct iovec){.iov_base = buf + (size_t)i * 65536, .iov_len = 65536};
+        g->msgs[i].msg_hdr = (struct msghdr){.msg_name = &g->from[i],
+                                             .msg_iov = &g->iov[i],
+                                             .msg_iovlen = 1,
+                                             .msg_control = g->ctl[i].b};
+    }
+    if ((err = uv_poll_init_socket(loop, &g->poll, g->fd)) < 0)
+        goto fail;
+    g->opened = true;
+    return uv_poll_start(&g->poll, UV_READABLE, group_readable);
+fail:
+    close(g->fd);
+    g->fd = -1;
+    return err;
+}
+
+void wdsmc_uvnet_group_close(struct wdsmc_uvnet_group *g, uv_close_cb cb)
+{
+    g->closing = true;
+    uv_poll_stop(&g->poll);
+    if (g->fd >= 0)
+        close(g->fd);
+    g->fd = -1;
+    uv_close((uv_handle_t *)&g->poll, cb);
 }
 
 int wdsmc_uvnet_local_ip_for(const struct sockaddr *server, struct wdsmc_addr *ret)

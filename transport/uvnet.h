@@ -86,6 +86,53 @@ bool wdsmc_uvnet_gso_supported(uv_udp_t *h);
 int wdsmc_uvnet_send_gso(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf, size_t len,
                          size_t seg);
 
+/*
+ * A receiving socket bound to a multicast group:port and joined to it, read
+ * with recvmmsg and UDP GRO (Linux 5.0) where the kernel has it: the kernel
+ * then hands over up to 64 KiB of consecutive datagrams of one length at a
+ * time (a sender's GSO batch whole, or datagrams a NIC's GRO merged), and
+ * each is passed to on_datagram on its own. Several receivers on one host
+ * share group:port (SO_REUSEADDR).
+ */
+#define WDSMC_UVNET_GROUP_MSGS 32 /* messages per recvmmsg, 64 KiB each */
+
+struct wdsmc_uvnet_group;
+typedef void (*wdsmc_uvnet_datagram_cb)(struct wdsmc_uvnet_group *g, const uint8_t *buf, size_t len,
+                                        const struct sockaddr *from);
+
+struct wdsmc_uvnet_group {
+    uv_poll_t poll; /* first: a uv_close() callback may free the struct;
+                       poll.data is the caller's */
+    int fd;
+    bool opened;  /* poll is a handle: close with wdsmc_uvnet_group_close */
+    bool gro;     /* UDP_GRO is on */
+    bool closing; /* wdsmc_uvnet_group_close() was called */
+    wdsmc_uvnet_datagram_cb on_datagram;
+    uint8_t *buf; /* the caller's, WDSMC_UVNET_GROUP_MSGS * 65536 bytes */
+    struct mmsghdr msgs[WDSMC_UVNET_GROUP_MSGS];
+    struct iovec iov[WDSMC_UVNET_GROUP_MSGS];
+    struct sockaddr_storage from[WDSMC_UVNET_GROUP_MSGS];
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        size_t align; /* struct cmsghdr's */
+    } ctl[WDSMC_UVNET_GROUP_MSGS];
+};
+
+/*
+ * Open g on loop: bound to `group` (address and port), joined on the
+ * interface with address `iface` (NULL: the kernel's choice), reading into
+ * buf. Returns 0 or a negative errno. Either way, once g->opened is set
+ * (always on success) g must be closed with wdsmc_uvnet_group_close.
+ */
+int wdsmc_uvnet_group_open(uv_loop_t *loop, struct wdsmc_uvnet_group *g,
+                           const struct sockaddr *group, const char *iface, uint8_t *buf,
+                           wdsmc_uvnet_datagram_cb on_datagram);
+
+/* Stop reading (also from inside on_datagram: no further datagram of the
+ * current read is passed on), close the socket, then uv_close the handle
+ * with `cb`, which may free g. */
+void wdsmc_uvnet_group_close(struct wdsmc_uvnet_group *g, uv_close_cb cb);
+
 /* The local address the kernel would use to reach `server` (a connected UDP
  * socket's name; nothing is sent). 0 or a negative errno. */
 int wdsmc_uvnet_local_ip_for(const struct sockaddr *server, struct wdsmc_addr *ret);

@@ -4,13 +4,15 @@
  * repair, no file I/O: what the kernel can move between two processes.
  *
  *   rawmc send GROUP PORT IFADDR SIZE BYTES [gso]
- *   rawmc recv GROUP PORT IFADDR SIZE IDLE_MS
+ *   rawmc recv GROUP PORT IFADDR SIZE IDLE_MS [gro]
  *
  * The sender pushes BYTES in datagrams of SIZE bytes to GROUP:PORT, leaving
  * from IFADDR with TTL 0 (this host only) as fast as sendmmsg allows, then a
  * few zero-length datagrams as an end mark. With `gso`, each sendmsg hands
  * the kernel as many datagrams as one UDP GSO send carries (at most 64 and
- * 65507 bytes), as the wdsmc server does; receivers get the same datagrams. The receiver, started
+ * 65507 bytes), as the wdsmc server does; receivers get the same datagrams.
+ * A receiver with `gro` turns UDP_GRO on, as wdsget does, and takes up to
+ * 64 KiB of them per message (counted as the datagrams they are). The receiver, started
  * first, counts the bytes it receives (not those sent) from the first datagram to the end mark (or
  * IDLE_MS without one) and prints one line:
  *
@@ -37,6 +39,9 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 static double now_s(void)
 {
@@ -48,7 +53,7 @@ static double now_s(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: rawmc send GROUP PORT IFADDR SIZE BYTES [gso]\n"
-                    "       rawmc recv GROUP PORT IFADDR SIZE IDLE_MS\n");
+                    "       rawmc recv GROUP PORT IFADDR SIZE IDLE_MS [gro]\n");
     return 2;
 }
 
@@ -138,7 +143,21 @@ static int do_send(const struct sockaddr_in *group, struct in_addr ifaddr, size_
     return 0;
 }
 
-static int do_recv(const struct sockaddr_in *group, struct in_addr ifaddr, size_t size, int idle_ms)
+/* The datagrams one message holds: its GRO segment count, or 1. */
+static uint64_t segments(struct msghdr *h, unsigned len)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+        int seg;
+        if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+            memcpy(&seg, CMSG_DATA(c), sizeof seg);
+            return seg > 0 ? (len + (unsigned)seg - 1) / (unsigned)seg : 1;
+        }
+    }
+    return 1;
+}
+
+static int do_recv(const struct sockaddr_in *group, struct in_addr ifaddr, size_t size, int idle_ms,
+                   bool gro)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int one = 1, rcvbuf = 32 << 20;
@@ -155,16 +174,25 @@ static int do_recv(const struct sockaddr_in *group, struct in_addr ifaddr, size_
         perror("rawmc recv: bind/join");
         return 1;
     }
-    char *buf = malloc(size + 1);
+    if (gro && setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof one) < 0) {
+        perror("rawmc recv: UDP_GRO");
+        return 1;
+    }
+    size_t cap = gro ? 65536 : size + 1;
+    char *buf = malloc(cap);
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
+    static union {
+        char b[CMSG_SPACE(sizeof(int))];
+        size_t align;
+    } ctl[BATCH];
     if (!buf)
         return 1;
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < BATCH; i++) {
         /* Every slot reads into the same buffer: only the count matters. */
         iov[i].iov_base = buf;
-        iov[i].iov_len = size + 1;
+        iov[i].iov_len = cap;
         msgs[i].msg_hdr.msg_iov = &iov[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
@@ -179,6 +207,10 @@ static int do_recv(const struct sockaddr_in *group, struct in_addr ifaddr, size_
         int r = poll(&pfd, 1, dgrams ? idle_ms : 60000);
         if (r <= 0)
             break;
+        for (int i = 0; gro && i < BATCH; i++) {
+            msgs[i].msg_hdr.msg_control = ctl[i].b;
+            msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].b;
+        }
         int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
         if (n < 0)
             continue;
@@ -191,7 +223,7 @@ static int do_recv(const struct sockaddr_in *group, struct in_addr ifaddr, size_
             if (!dgrams)
                 t0 = now_s();
             bytes += msgs[i].msg_len;
-            dgrams++;
+            dgrams += gro ? segments(&msgs[i].msg_hdr, msgs[i].msg_len) : 1;
         }
         tlast = now_s();
         if (end)
@@ -207,8 +239,9 @@ static int do_recv(const struct sockaddr_in *group, struct in_addr ifaddr, size_
 
 int main(int argc, char **argv)
 {
-    bool gso = argc == 8 && strcmp(argv[7], "gso") == 0;
-    if (argc != 7 && !(gso && strcmp(argv[1], "send") == 0))
+    bool gso = argc == 8 && strcmp(argv[1], "send") == 0 && strcmp(argv[7], "gso") == 0;
+    bool gro = argc == 8 && strcmp(argv[1], "recv") == 0 && strcmp(argv[7], "gro") == 0;
+    if (argc != 7 && !gso && !gro)
         return usage();
     struct sockaddr_in group = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
     struct in_addr ifaddr;
@@ -219,6 +252,6 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "send") == 0)
         return do_send(&group, ifaddr, size, strtoull(argv[6], NULL, 10), gso);
     if (strcmp(argv[1], "recv") == 0)
-        return do_recv(&group, ifaddr, size, atoi(argv[6]));
+        return do_recv(&group, ifaddr, size, atoi(argv[6]), gro);
     return usage();
 }

@@ -12,7 +12,8 @@ is the worst run). Groups (names for --only/--skip):
 
   raw      rawmc: one-way multicast over loopback, 8192- and 1400-byte datagrams
            (bytes received over the receiver's time from first to last), sent
-           with sendmmsg and again with UDP GSO, as our server sends
+           with sendmmsg and received with recvmmsg, and again with UDP GSO
+           and GRO as our server and wdsget do
   udpcast  udp-sender/udp-receiver on loopback, output to /dev/null
   ours     serve + 1, 8 and 32 wdsget (-o - > /dev/null) on loopback;
            wall time from the receivers' start to the last one's exit; the
@@ -261,7 +262,7 @@ class Bench:
                 for _ in range(self.a.runs):
                     port = free_port()
                     r = subprocess.Popen([self.rawmc, "recv", "239.255.77.1", str(port),
-                                          "127.0.0.1", str(dg), "500"],
+                                          "127.0.0.1", str(dg), "500"] + (["gro"] if gso else []),
                                          stdout=subprocess.PIPE, text=True)
                     r.stdout.readline()
                     subprocess.run([self.rawmc, "send", "239.255.77.1", str(port), "127.0.0.1",
@@ -379,7 +380,8 @@ class Bench:
         sender's CPU seconds (user+sys) per GB."""
         port = free_port()
         rs = [subprocess.Popen([self.rawmc, "recv", "239.255.77.2", str(port), "127.0.0.1",
-                                "8192", "2000"], stdout=subprocess.PIPE, text=True)
+                                "8192", "2000"] + (["gro"] if gso else []),
+                               stdout=subprocess.PIPE, text=True)
               for _ in range(n)]
         self.procs.extend(rs)
         for r in rs:
@@ -680,11 +682,11 @@ class Bench:
         row("raw multicast, 8 KiB datagrams", raw8, "MB/s", "", None)
         row("raw multicast, 1400 B datagrams", raw14, "MB/s", "raw 8 KiB", raw8)
         rawg8 = self.v("raw_gso_8192")
-        row("raw multicast, 8 KiB, UDP GSO", rawg8, "MB/s", "raw 8 KiB", raw8)
-        row("raw multicast, 1400 B, UDP GSO", self.v("raw_gso_1400"), "MB/s", "raw 1400 B", raw14)
+        row("raw multicast, 8 KiB, GSO+GRO", rawg8, "MB/s", "raw 8 KiB", raw8)
+        row("raw multicast, 1400 B, GSO+GRO", self.v("raw_gso_1400"), "MB/s", "raw 1400 B", raw14)
         row("udpcast, lo", udp, "MB/s", "raw 8 KiB", raw8)
         row("ours, 1 receiver, lo", o1, "MB/s", "raw 8 KiB", raw8, TARGETS["ours_1_vs_raw"])
-        row("ours, 1 receiver, lo", o1, "MB/s", "raw 8 KiB, GSO", rawg8)
+        row("ours, 1 receiver, lo", o1, "MB/s", "raw 8 KiB, GSO+GRO", rawg8)
         row("ours, 1 receiver, lo", o1, "MB/s", "udpcast, lo", udp, TARGETS["ours_1_vs_udpcast"])
         row("ours, 8 receivers, lo (each)", o8, "MB/s", "ours, 1", o1)
         row("ours, 32 receivers, lo (each)", o32, "MB/s", "ours, 1", o1)

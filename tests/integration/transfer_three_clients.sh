@@ -1,14 +1,16 @@
 #!/bin/bash
 # Issue: the server engine and three wdsget processes on loopback multicast --
 # one joining two seconds late, one writing to stdout piped into sha256sum --
-# on a 64 MiB random file; every output must match the source's SHA-256.
+# on a random file of 64 MiB and 12345 bytes (a short last block: it ends the
+# server's last GSO batch and a GRO message at the receivers); every output
+# must match the source's SHA-256.
 # Usage: transfer_three_clients.sh SERVE WDSGET
 SERVE=$1
 WDSGET=$2
 . "$(dirname "$0")/lib.sh"
 need_loopback_multicast
 
-head -c $((64 << 20)) /dev/urandom > "$T/image.bin"
+head -c $(((64 << 20) + 12345)) /dev/urandom > "$T/image.bin"
 want=$(sha "$T/image.bin")
 port=$(free_port)
 # A rate cap stretches the transfer so the late joiner joins mid-session.
