@@ -106,11 +106,6 @@ int wdsmc_uvnet_bind(uv_udp_t *h, const struct sockaddr *addr, bool reuse)
     return 0;
 }
 
-int wdsmc_uvnet_join(uv_udp_t *h, const char *group, const char *iface)
-{
-    return uv_udp_set_membership(h, group, iface, UV_JOIN_GROUP);
-}
-
 int wdsmc_uvnet_mcast_opts(uv_udp_t *h, const char *iface, int ttl, bool loop)
 {
     int err;

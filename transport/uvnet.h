@@ -5,7 +5,9 @@
  *
  * DESIGN.md decision 21: a client has an ephemeral unicast socket (JOIN, ACK,
  * NACK... to the server) and a socket bound to group:port and joined to the
- * group, shared between receivers on one host with SO_REUSEADDR. The server
+ * group, shared between receivers on one host with SO_REUSEADDR (the group
+ * socket is read through a uv_poll handle: libuv's UDP reads pass no
+ * control messages, and UDP GRO needs one). The server
  * sends to the group from its session socket, with an explicit interface and
  * TTL (TTL 0 keeps loopback tests off the wire).
  */
@@ -56,10 +58,6 @@ int wdsmc_uvnet_udp_init(uv_loop_t *loop, uv_udp_t *h, int family);
  */
 int wdsmc_uvnet_bind(uv_udp_t *h, const struct sockaddr *addr, bool reuse);
 
-/* Join `group` on the interface with address `iface` (NULL: the kernel's
- * choice). Returns 0 or a negative errno. */
-int wdsmc_uvnet_join(uv_udp_t *h, const char *group, const char *iface);
-
 /* Set the interface multicast is sent from (NULL: kernel's choice), the TTL,
  * and whether our own multicast comes back to this host (needed for
  * receivers on the same host). Returns 0 or a negative errno. */
@@ -95,6 +93,8 @@ int wdsmc_uvnet_send_gso(uv_udp_t *h, const struct sockaddr *to, const uint8_t *
  * share group:port (SO_REUSEADDR).
  */
 #define WDSMC_UVNET_GROUP_MSGS 32 /* messages per recvmmsg, 64 KiB each */
+_Static_assert(WDSMC_UVNET_GROUP_MSGS * 65536 <= WDSMC_UVNET_RECVBUF,
+               "a WDSMC_UVNET_RECVBUF buffer holds a group read");
 
 struct wdsmc_uvnet_group;
 typedef void (*wdsmc_uvnet_datagram_cb)(struct wdsmc_uvnet_group *g, const uint8_t *buf, size_t len,
