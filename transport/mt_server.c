@@ -161,7 +161,8 @@ struct wdsmc_mt_server {
      * tx is where the next one goes (batch_len bytes on). */
     uint8_t *txb, *tx;
     size_t batch_len, batch_seg, batch_n;
-    size_t data_off; /* fill_data() writes at tx + data_off (in place) */
+    size_t data_off;    /* fill_data() writes at tx + data_off (in place) */
+    size_t max_payload; /* the largest payload sent (mt_span) */
     size_t payload_cap;
     struct wdsmc_range *ncf_ranges;
     size_t max_ranges;
@@ -615,9 +616,28 @@ static uint64_t mt_pipe_base(const struct wdsmc_mt_server *s)
     return s->mc_hi > s->mc_trail ? s->mc_hi : s->mc_trail;
 }
 
+/*
+ * Decision 63: the span is also held to max_span_bytes of payload (in
+ * packets of the largest payload sent so far), never below one window. A
+ * receiver keeps what arrives past its oldest hole in its cache (MS-WDSMT
+ * 3.2.1.3 MaxAppCacheSize, 64 MiB by default in our client); past that it drops
+ * payloads with a zero NACK (3.2.5.13), and MS-WDSMA's next round must bring
+ * them. 32 windows of 8 KiB blocks are 128 MiB: once the server was fast
+ * enough to get there during a repair, 5% loss on the master's link cost
+ * two to three extra rounds of the whole content.
+ */
 static uint64_t mt_span(const struct wdsmc_mt_server *s)
 {
-    return (uint64_t)s->p.max_window_size * MT_SPAN_WINDOWS;
+    uint64_t span = (uint64_t)s->p.max_window_size * MT_SPAN_WINDOWS;
+
+    if (s->p.max_span_bytes && s->max_payload) {
+        uint64_t b = s->p.max_span_bytes / s->max_payload;
+        if (b < s->p.max_window_size)
+            b = s->p.max_window_size;
+        if (b < span)
+            span = b;
+    }
+    return span;
 }
 
 static bool mt_window_open(const struct wdsmc_mt_server *s)
@@ -683,6 +703,8 @@ static ssize_t mt_send_data(struct wdsmc_mt_server *s, uint64_t seq, uint8_t op,
     pkt.u.data.trail_seq = mt_trail_seq(s);
     pkt.u.data.data = payload;
     pkt.u.data.data_len = (uint16_t)plen;
+    if ((size_t)plen > s->max_payload)
+        s->max_payload = (size_t)plen;
     if (op == WDSMC_MT_ODATA)
         mt_ack_request(s, &pkt, seq);
     n = mt_send_data_pkt(s, &pkt);
@@ -1712,6 +1734,7 @@ void wdsmc_mt_server_params_default(struct wdsmc_mt_server_params *p)
             .max_window_size = 512,
             .demote_interval = 500,
             .ack_interval = 0,
+            .max_span_bytes = WDSMC_MT_SERVER_DEFAULT_SPAN_BYTES,
     };
 }
 

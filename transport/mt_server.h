@@ -53,20 +53,25 @@ struct wdsmc_mt_server_params {
     uint32_t spm_interval;               /* 220 */
     uint32_t cleanup_data_list_interval; /* 200 */
     uint32_t max_no_response_spm;        /* 5 */
-    uint32_t exp_max_window_size;        /* 32 (decision 13) */
-    uint32_t max_window_size;            /* 128 (decision 13) */
+    uint32_t exp_max_window_size;        /* 128 (decisions 13, 62) */
+    uint32_t max_window_size;            /* 512 (decisions 13, 62) */
     uint32_t demote_interval;            /* 500 */
     /* Ours, not the spec's: ask the master for an ACK only every this many
      * ODATA with ODATA_FW_LEAD_SEQ_NO (MS-WDSMT 2.2.16, 3.2.5.13; decision
      * 56). 1: every packet, no option sent. 0: a quarter of the window. */
     uint32_t ack_interval; /* 0 */
+    /* Ours: new ODATA runs at most this many payload bytes (and 32 windows)
+     * past the master's oldest hole, so that the receivers' caches hold what
+     * arrives while it is repaired (decision 63). 0: windows only. */
+    uint64_t max_span_bytes; /* WDSMC_MT_SERVER_DEFAULT_SPAN_BYTES */
 };
 
 /* Defaults of our own (not in the spec). */
-#define WDSMC_MT_SERVER_DEFAULT_MAX_CLIENTS   200   /* MS-WDSMT 3.1.1.2 */
-#define WDSMC_MT_SERVER_DEFAULT_MAX_DATA_LIST 65536 /* Data Packet List entries */
-#define WDSMC_MT_SERVER_KICK_ALL_TIMEOUT      30000 /* decision 14 */
-#define WDSMC_MT_SERVER_DATA_HOLD             1000  /* MS-WDSMT 3.1.6.7 */
+#define WDSMC_MT_SERVER_DEFAULT_MAX_CLIENTS   200         /* MS-WDSMT 3.1.1.2 */
+#define WDSMC_MT_SERVER_DEFAULT_MAX_DATA_LIST 65536       /* Data Packet List entries */
+#define WDSMC_MT_SERVER_DEFAULT_SPAN_BYTES    (48u << 20) /* decision 63 */
+#define WDSMC_MT_SERVER_KICK_ALL_TIMEOUT      30000       /* decision 14 */
+#define WDSMC_MT_SERVER_DATA_HOLD             1000        /* MS-WDSMT 3.1.6.7 */
 /* The largest batch given to send_mcast_batch: what one UDP GSO send may
  * carry. 64 datagrams is UDP_MAX_SEGMENTS of the first kernels with GSO
  * (Linux 4.18); 65507 bytes is the largest IPv4 UDP payload. */

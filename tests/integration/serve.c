@@ -9,7 +9,8 @@
  *
  * Prints "ready" on stdout once the MS-WDSMSI port is bound. Environment:
  * SERVE_MAX_RATE (bytes/s cap per session), SERVE_TTL (multicast TTL,
- * default 0: this host only), SERVE_DEBUG (log every level).
+ * default 0: this host only), SERVE_DEBUG (log every level), SERVE_NO_GSO
+ * (one send per datagram, never UDP GSO).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
             .msi_port = (uint16_t)atoi(argv[2]),
             .log = log_cb,
     };
+    cfg.gso_disabled = getenv("SERVE_NO_GSO") != NULL;
     if (getenv("SERVE_DEAD_TIMEOUT_MS"))
         cfg.client_dead_timeout = (unsigned)strtoul(getenv("SERVE_DEAD_TIMEOUT_MS"), NULL, 10);
     int err = wdsmc_server_new(loop, &cfg, &srv);

@@ -1085,6 +1085,37 @@ static void test_mt_server_window_counts_from_masters_highest_packet(void **stat
     h_fini(&h);
 }
 
+/* Decision 63: the span past the oldest hole is also held to max_span_bytes
+ * of the largest payload sent, but never below one window. */
+static void test_mt_server_span_is_held_to_max_span_bytes(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_server_config cfg;
+    uint64_t now = 1010;
+    uint32_t id;
+
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        memset(&h, 0, sizeof(h));
+        wdsmc_mt_server_config_default(&cfg, SID, 42);
+        cfg.params.exp_max_window_size = 8;
+        cfg.params.max_window_size = 12;
+        /* 100 packets of the 8-byte payloads; then 5, under a window */
+        cfg.params.max_span_bytes = pass == 0 ? 100 * 8 : 5 * 8;
+        h_start(&h, &cfg, 1000);
+        h.token_limit = 1000;
+        id = to_data(&h);
+        assert_int_equal(ack(&h, id, 1, 1001, now), 0);
+        assert_int_equal(ack(&h, id, 4, 1001, now), 0);
+        assert_int_equal(ack(&h, id, 12, 1001, now), 0); /* window 12, lead 24 */
+        /* 13 is lost; the master has everything else it is sent. */
+        for (int i = 0; i < 100; i++)
+            assert_int_equal(ack_hi(&h, id, 12, stats(&h).mc_lead_seq, now), 0);
+        assert_int_equal(stats(&h).mc_lead_seq, 12 + (pass == 0 ? 100 : 12));
+        h_fini(&h);
+    }
+}
+
 /* Repairs owed while the rate limit holds them go out in order later, and
  * a repair owed below the others is found (the scan starts at the lowest). */
 static void test_mt_server_repairs_held_by_the_rate_go_out_later(void **state)
@@ -2404,6 +2435,7 @@ int main(void)
             cmocka_unit_test(test_mt_server_next_client_id_is_random_and_never_zero),
             cmocka_unit_test(test_mt_server_fill_error_terminates_session),
             cmocka_unit_test(test_mt_server_batches_data_packets_of_one_length),
+            cmocka_unit_test(test_mt_server_span_is_held_to_max_span_bytes),
             cmocka_unit_test(test_mt_server_data_list_is_capped),
             cmocka_unit_test(test_mt_ma_server_deliver_every_block),
     };
