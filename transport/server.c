@@ -298,20 +298,16 @@ static bool srv_name_ok(const char *name)
  */
 static int srv_bind_fd(const struct sockaddr_in *sa, bool reuse)
 {
-    int one = 1, zero = 0, size = WDSMC_UVNET_SOCKBUF;
+    int one = 1, zero = 0;
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
         return -errno;
     if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
         goto fail;
-    /* As in uvnet.c: the FORCE variants work for root; otherwise take what
-     * the unprivileged limit allows. A burst at loopback speed must not be
-     * dropped while the loop serves another session. */
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    /* A burst at loopback speed must not be dropped while the loop serves
+     * another session. */
+    wdsmc_uvnet_grow_buffers(fd);
     /* A session socket bound to the wildcard address would otherwise get
      * every group some other socket on this host joined, our own ODATA
      * included when a receiver runs here (multicast loop is on). */

@@ -77,13 +77,10 @@ bool wdsmc_uvnet_same(const struct sockaddr *a, const struct sockaddr *b)
     return pa == pb && ia.len == ib.len && memcmp(ia.bytes, ib.bytes, ia.len) == 0;
 }
 
-static void grow_buffers(uv_udp_t *h)
+void wdsmc_uvnet_grow_buffers(int fd)
 {
-    uv_os_fd_t fd;
     int size = WDSMC_UVNET_SOCKBUF;
 
-    if (uv_fileno((uv_handle_t *)h, &fd) != 0)
-        return;
     /* The FORCE variants pass rmem_max/wmem_max when we are root; otherwise
      * fall back to whatever the unprivileged limit allows. */
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
@@ -99,10 +96,12 @@ int wdsmc_uvnet_udp_init(uv_loop_t *loop, uv_udp_t *h, int family)
 
 int wdsmc_uvnet_bind(uv_udp_t *h, const struct sockaddr *addr, bool reuse)
 {
+    uv_os_fd_t fd;
     int err = uv_udp_bind(h, addr, reuse ? UV_UDP_REUSEADDR : 0);
     if (err < 0)
         return err;
-    grow_buffers(h);
+    if (uv_fileno((uv_handle_t *)h, &fd) == 0)
+        wdsmc_uvnet_grow_buffers(fd);
     return 0;
 }
 
@@ -262,7 +261,7 @@ int wdsmc_uvnet_group_open(uv_loop_t *loop, struct wdsmc_uvnet_group *g,
                            const struct sockaddr *group, const char *iface, uint8_t *buf,
                            wdsmc_uvnet_datagram_cb on_datagram)
 {
-    int one = 1, size = WDSMC_UVNET_SOCKBUF, err;
+    int one = 1, err;
     socklen_t slen =
             group->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 
@@ -275,13 +274,11 @@ int wdsmc_uvnet_group_open(uv_loop_t *loop, struct wdsmc_uvnet_group *g,
         err = -errno;
         goto fail;
     }
-    if (setsockopt(g->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-        setsockopt(g->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    wdsmc_uvnet_grow_buffers(g->fd);
     if ((err = join_fd(g->fd, group, iface)) < 0)
         goto fail;
     /* Without GRO (a kernel before 5.0) every message is one datagram. */
     g->gro = setsockopt(g->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
-    g->buf = buf;
     g->on_datagram = on_datagram;
     for (int i = 0; i < WDSMC_UVNET_GROUP_MSGS; i++) {
         g->iov[i] = (struct iovec){.iov_base = buf + (size_t)i * 65536, .iov_len = 65536};

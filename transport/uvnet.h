@@ -27,6 +27,9 @@
  * is busy elsewhere. */
 #define WDSMC_UVNET_SOCKBUF (8 << 20)
 
+/* Ask for WDSMC_UVNET_SOCKBUF of receive and send buffer on fd. */
+void wdsmc_uvnet_grow_buffers(int fd);
+
 /* Receive buffer for recvmmsg: libuv splits it in 64 KiB slots. */
 #define WDSMC_UVNET_RECVBUF (32 * 65536)
 
@@ -108,7 +111,6 @@ struct wdsmc_uvnet_group {
     bool gro;     /* UDP_GRO is on */
     bool closing; /* wdsmc_uvnet_group_close() was called */
     wdsmc_uvnet_datagram_cb on_datagram;
-    uint8_t *buf; /* the caller's, WDSMC_UVNET_GROUP_MSGS * 65536 bytes */
     struct mmsghdr msgs[WDSMC_UVNET_GROUP_MSGS];
     struct iovec iov[WDSMC_UVNET_GROUP_MSGS];
     struct sockaddr_storage from[WDSMC_UVNET_GROUP_MSGS];
