@@ -453,6 +453,27 @@ static int priv_from_blob(struct wdsmc_mtsec *k, const struct wdsmc_cryptoapi_rs
     return 0;
 }
 
+static void mtsec_random(void *ctx, size_t len, uint8_t *dst);
+
+/* A created state machine can always sign (mtsec.h): nettle checks only the
+ * sizes of a private key, and a blob whose primes or exponents do not match
+ * its modulus would fail every signature. Sign once here instead. */
+static int sign_probe(struct wdsmc_mtsec *k)
+{
+    uint8_t sig[RSA_MAX_BYTES];
+    struct wdsmc_mt_security v = {
+            .mode = WDSMC_SEC_SIGN,
+            .hash_alg = k->hash_alg,
+            .rsa_pub = &k->pub,
+            .rsa_priv = &k->priv,
+            .random_ctx = &k->rng,
+            .random = mtsec_random,
+    };
+
+    return packet_sign(&v, (const uint8_t *)"probe", 5, sig, k->pub.size) == 0 ? 0
+                                                                               : -WDSMC_EKEYBLOB;
+}
+
 /* Decision 53: blinding randomness from a splitmix64 stream. nettle's
  * exponentiation is side-channel silent already; blinding is the second
  * line, and sign_tr also checks each signature (fault attacks). */
@@ -504,19 +525,23 @@ int wdsmc_mtsec_init(struct wdsmc_mtsec *k, const struct wdsmc_mt_keys *keys, un
     if (need & WDSMC_MTSEC_SIGN) {
         /* The server's pair; its public half is what it sends as SignKey. */
         struct wdsmc_cryptoapi_rsa b;
+        r = -ENOKEY;
         if (!keys->sign_priv)
-            return -ENOKEY;
+            goto fail;
         r = wdsmc_cryptoapi_privatekeyblob(keys->sign_priv, keys->sign_priv_len, &b);
         if (r == 0)
             r = pub_from_blob(k, &b);
         if (r == 0)
             r = priv_from_blob(k, &b);
+        if (r == 0)
+            r = sign_probe(k);
         if (r < 0)
             goto fail;
     } else if (need & WDSMC_MTSEC_VERIFY) {
         struct wdsmc_cryptoapi_rsa b;
+        r = -ENOKEY;
         if (!keys->sign_key)
-            return -ENOKEY;
+            goto fail;
         r = wdsmc_cryptoapi_publickeyblob(keys->sign_key, keys->sign_key_len, &b);
         if (r == 0)
             r = pub_from_blob(k, &b);
