@@ -163,6 +163,7 @@ struct wdsmc_mt_server {
     size_t batch_len, batch_seg, batch_n;
     size_t data_off;    /* fill_data() writes at tx + data_off (in place) */
     size_t max_payload; /* the largest payload sent (mt_span) */
+    size_t fw_lead_len; /* what ODATA_FW_LEAD_SEQ_NO adds to an ODATA */
     size_t payload_cap;
     struct wdsmc_range *ncf_ranges;
     size_t max_ranges;
@@ -407,6 +408,9 @@ static void mt_terminate(struct wdsmc_mt_server *s, int err)
 {
     if (s->state == WDSMC_MT_SERVER_DONE)
         return;
+    /* What a flush gathered goes before whatever terminated() sends (a
+     * KICK), and nothing is sent after it. */
+    mt_batch_flush(s);
     s->state = WDSMC_MT_SERVER_DONE;
     s->err = err;
     s->inactivity_at = s->client_timer_at = s->kick_at = s->demote_at = UINT64_MAX;
@@ -671,9 +675,8 @@ static void mt_ack_request(struct wdsmc_mt_server *s, struct wdsmc_mt_pkt *pkt, 
     uint32_t every = s->p.ack_interval ? s->p.ack_interval : s->window / 4;
 
     if (every <= 1)
-        return; /* no option: every ODATA is acknowledged */
-    uint64_t base = mt_pipe_base(s);
-    bool fills_window = seq - base >= s->window || seq - s->mc_trail >= mt_span(s);
+        return;                             /* no option: every ODATA is acknowledged */
+    bool fills_window = !mt_window_open(s); /* seq is MCLead */
     bool wanted = seq % every == 0 || fills_window;
     pkt->opts.has_fw_lead = true;
     pkt->opts.fw_lead_seq = wanted ? seq : seq - 1;
@@ -705,7 +708,10 @@ static ssize_t mt_send_data(struct wdsmc_mt_server *s, uint64_t seq, uint8_t op,
     pkt.u.data.data_len = (uint16_t)plen;
     if ((size_t)plen > s->max_payload)
         s->max_payload = (size_t)plen;
-    if (op == WDSMC_MT_ODATA)
+    /* A payload too large to leave room for the option goes without it
+     * (acknowledged, as without decision 56): a 65448-byte block fills
+     * the datagram. */
+    if (op == WDSMC_MT_ODATA && (size_t)plen + s->fw_lead_len <= s->payload_cap)
         mt_ack_request(s, &pkt, seq);
     n = mt_send_data_pkt(s, &pkt);
     if (n < 0) {
@@ -1751,12 +1757,14 @@ void wdsmc_mt_server_config_default(struct wdsmc_mt_server_config *cfg, uint32_t
     cfg->seed = seed;
 }
 
-/* How many bytes an ODATA adds around its payload with our security mode. */
-static ssize_t mt_data_overhead(struct wdsmc_mt_server *s)
+/* How many bytes an ODATA adds around its payload with our security mode,
+ * with or without the ODATA_FW_LEAD_SEQ_NO option. */
+static ssize_t mt_data_overhead(struct wdsmc_mt_server *s, bool fw_lead)
 {
     struct wdsmc_mt_pkt pkt;
 
     mt_pkt_init(s, &pkt, WDSMC_MT_ODATA, 0);
+    pkt.opts.has_fw_lead = fw_lead;
     return mt_encode(s, &pkt);
 }
 
@@ -1877,14 +1885,17 @@ int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
         wdsmc_mt_server_free(s);
         return -ENOMEM;
     }
-    overhead = mt_data_overhead(s);
+    overhead = mt_data_overhead(s, false);
+    ssize_t with_opt = mt_data_overhead(s, true);
     ssize_t off = wdsmc_mt_data_offset(&s->tx_sec);
-    if (overhead <= 0 || overhead >= WDSMC_MAX_DATAGRAM || off <= 0 || off > overhead) {
+    if (overhead <= 0 || with_opt < overhead || with_opt >= WDSMC_MAX_DATAGRAM || off <= 0 ||
+        off > overhead) {
         wdsmc_mt_server_free(s);
         return -EINVAL;
     }
     s->payload_cap = WDSMC_MAX_DATAGRAM - (size_t)overhead;
     s->data_off = (size_t)off;
+    s->fw_lead_len = (size_t)(with_opt - overhead);
     *ret = s;
     return 0;
 }

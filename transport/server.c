@@ -719,7 +719,12 @@ static void srv_mt_send_mcast_batch(void *ctx, const uint8_t *buf, size_t len, s
                                        seg);
         if (err == 0)
             return;
-        if (err == -EAGAIN || err == -ENOBUFS) {
+        /* What says the path cannot segment: a datagram above its MTU
+         * (EINVAL, EMSGSIZE), no checksum offload (EIO), no GSO at all. Any
+         * other failure (a full buffer, a route gone for a moment) is loss
+         * of the batch, which NACKs repair, as for a single datagram. */
+        if (err != -EINVAL && err != -EMSGSIZE && err != -EIO && err != -EOPNOTSUPP &&
+            err != -ENOPROTOOPT) {
             ss->tx_errors += (len + seg - 1) / seg;
             return;
         }
@@ -981,14 +986,17 @@ static void srv_session_close(struct srv_session *ss)
     ss->terminated = true;
     ss->ending = true;
     /* What the session cost on the wire: repairs and NACK traffic are what
-     * an administrator looks at when a session ran slow. */
-    wdsmc_mt_server_get_stats(ss->mt, &st);
-    srv_log(ss->srv, WDSMC_LOG_INFO,
-            "session %08" PRIx32 ": sent %" PRIu64 " ODATA, %" PRIu64 " RDATA, %" PRIu64
-            " NCF, %" PRIu64 " SPM; received %" PRIu64 " (%" PRIu64 " dropped); %" PRIu64
-            " master switches",
-            ss->id, st.odata_packets, st.rdata_packets, st.ncf_packets, st.spm_packets,
-            st.rx_packets, st.rx_dropped, st.master_switches);
+     * an administrator looks at when a session ran slow. A session that
+     * failed before its MT server existed sent nothing. */
+    if (ss->mt) {
+        wdsmc_mt_server_get_stats(ss->mt, &st);
+        srv_log(ss->srv, WDSMC_LOG_INFO,
+                "session %08" PRIx32 ": sent %" PRIu64 " ODATA, %" PRIu64 " RDATA, %" PRIu64
+                " NCF, %" PRIu64 " SPM; received %" PRIu64 " (%" PRIu64 " dropped); %" PRIu64
+                " master switches",
+                ss->id, st.odata_packets, st.rdata_packets, st.ncf_packets, st.spm_packets,
+                st.rx_packets, st.rx_dropped, st.master_switches);
+    }
     if (ss->handles == 0) {
         srv_session_free(ss);
         return;

@@ -78,11 +78,11 @@ bool wdsmc_uvnet_gso_supported(uv_udp_t *h);
 /*
  * Send buf[0..len), datagrams of `seg` bytes laid end to end (the last may be
  * shorter), with one sendmsg and UDP GSO: the kernel cuts it into datagrams.
- * Only after wdsmc_uvnet_gso_supported said yes. Returns 0; -EAGAIN or
- * -ENOBUFS when the socket buffer or a queue is full (all of it is lost,
- * which the protocols repair); any other negative errno means this path
+ * Only after wdsmc_uvnet_gso_supported said yes. Returns 0 or a negative
+ * errno: -EINVAL, -EMSGSIZE, -EIO, -EOPNOTSUPP or -ENOPROTOOPT mean this path
  * cannot segment (a datagram larger than its MTU, no checksum offload): send
- * the datagrams one by one.
+ * the datagrams one by one; others (-EAGAIN, -ENOBUFS: a full buffer) lose
+ * the batch, which the protocols repair.
  */
 int wdsmc_uvnet_send_gso(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf, size_t len,
                          size_t seg);

@@ -1993,6 +1993,38 @@ static void test_mt_server_batches_data_packets_of_one_length(void **state)
     batching = was;
 }
 
+/* A payload that fills the datagram (the 65448-byte block of MS-WDSMA in
+ * 65461 bytes of CHECKSUM ODATA payload) leaves no room for
+ * ODATA_FW_LEAD_SEQ_NO: such ODATA go without it, and the session goes on;
+ * 12 bytes less and the option is back. */
+static void test_mt_server_full_datagram_goes_without_ack_option(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_pkt p;
+    uint64_t now = 1010;
+
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        h_init(&h);
+        h.token_limit = 1000;
+        h.fill_len = pass == 0 ? 13 + 65448 : 13 + 65448 - 12;
+        uint32_t id = to_data(&h);
+        assert_int_equal(ack(&h, id, 1, 1001, now), 0); /* window 3 */
+        h_clear(&h);
+        assert_int_equal(ack(&h, id, 4, 1001, now), 0); /* window 9: 5..13 */
+        assert_int_equal(h.terminated, 0);
+        assert_int_equal(count_op(&h, WDSMC_MT_ODATA), 9);
+        int with = 0;
+        for (int i = 0; i < 9; i++) {
+            get_op(&h, WDSMC_MT_ODATA, i, &p);
+            assert_int_equal(p.u.data.data_len, h.fill_len);
+            with += p.opts.has_fw_lead;
+        }
+        assert_int_equal(with, pass == 0 ? 0 : 9);
+        h_fini(&h);
+    }
+}
+
 static void test_mt_server_data_list_is_capped(void **state)
 {
     struct h h;
@@ -2436,6 +2468,7 @@ int main(void)
             cmocka_unit_test(test_mt_server_fill_error_terminates_session),
             cmocka_unit_test(test_mt_server_batches_data_packets_of_one_length),
             cmocka_unit_test(test_mt_server_span_is_held_to_max_span_bytes),
+            cmocka_unit_test(test_mt_server_full_datagram_goes_without_ack_option),
             cmocka_unit_test(test_mt_server_data_list_is_capped),
             cmocka_unit_test(test_mt_ma_server_deliver_every_block),
     };
