@@ -29,13 +29,6 @@ static void on_receive(void *ctx, const void *buf, size_t len, uint64_t offset)
 }
 
 /* Content metadata (RPC initiation): wdsfs has no use for it yet. */
-static void on_metadata(void *ctx, const void *buf, size_t len)
-{
-    (void)ctx;
-    (void)buf;
-    (void)len;
-}
-
 static void on_complete(void *ctx, int err)
 {
     struct wdsmc_source *s = ctx;
@@ -70,7 +63,6 @@ static int src_create(uv_loop_t *loop, const struct wdsfs_source_config *cfg, co
     struct wdsmc_client_callbacks ccbs = {
             .ctx = s,
             .start = on_start,
-            .metadata = on_metadata,
             .receive = on_receive,
             .complete = on_complete,
     };

@@ -234,8 +234,6 @@ static ssize_t mt_poll(void *ctx, const uint8_t *app, size_t app_len, uint8_t *b
 
 static void close_cb(uv_handle_t *h);
 static int open_group(struct wdsmc_client *c, const struct wdsmc_addr *group, uint16_t port);
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
-                    unsigned flags);
 
 /* MS-WDSMT 3.2.5.16: demoted to a lower-rate session. Switch the group
  * socket and the server address; the machine sends JOIN right after. */

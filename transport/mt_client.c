@@ -769,47 +769,13 @@ void wdsmc_mt_client_params_default(struct wdsmc_mt_client_params *p)
     p->max_missing_ranges = WDSMC_MT_DEFAULT_MAX_MISSING;
 }
 
-/* MS-WDSMSI 2.2.1.1-2, 3.1.5.1: which keys the two modes need
- * (WDSMC_MTSEC_* flags), or a negative error for modes we cannot run. */
-static int sec_needs(uint8_t server_sec, uint8_t client_sec)
-{
-    int need = 0;
-
-    switch (server_sec) {
-    case WDSMC_SEC_NONE:
-    case WDSMC_SEC_CHECKSUM:
-        break;
-    case WDSMC_SEC_HASH:
-        need |= WDSMC_MTSEC_HMAC;
-        break;
-    case WDSMC_SEC_SIGN:
-        need |= WDSMC_MTSEC_VERIFY;
-        break;
-    default:
-        return -EINVAL;
-    }
-    switch (client_sec) {
-    case WDSMC_SEC_NONE:
-    case WDSMC_SEC_CHECKSUM:
-        break;
-    case WDSMC_SEC_HASH:
-        need |= WDSMC_MTSEC_HMAC;
-        break;
-    case WDSMC_SEC_SIGN:
-        return -ENOTSUP; /* a client has no private key */
-    default:
-        return -EINVAL;
-    }
-    return need;
-}
-
 int wdsmc_mt_client_new(const struct wdsmc_mt_session_info *si, const struct wdsmc_mt_join_info *ji,
                         const struct wdsmc_mt_client_params *params,
                         const struct wdsmc_mt_client_cbs *cbs, struct wdsmc_mt_client **ret)
 {
     if (!si || !ji || !cbs || !ret || !cbs->send || !cbs->done)
         return -EINVAL;
-    int need = sec_needs(si->server_sec, si->client_sec);
+    int need = wdsmc_mtsec_needs(si->server_sec, si->client_sec, false);
     if (need < 0)
         return need;
     if (ji->user_sid && ji->user_sid_len > WDSMC_MT_MAX_SID_LEN)

@@ -1768,40 +1768,6 @@ static ssize_t mt_data_overhead(struct wdsmc_mt_server *s, bool fw_lead)
     return mt_encode(s, &pkt);
 }
 
-/* MS-WDSMSI 3.1.1.3, 3.1.5.1: the keys (WDSMC_MTSEC_* flags) the two modes
- * need, or a negative error for modes we cannot run. */
-static int mt_sec_needs(uint8_t server_sec, uint8_t client_sec)
-{
-    int need = 0;
-
-    switch (server_sec) {
-    case WDSMC_SEC_NONE:
-    case WDSMC_SEC_CHECKSUM:
-        break;
-    case WDSMC_SEC_HASH:
-        need |= WDSMC_MTSEC_HMAC;
-        break;
-    case WDSMC_SEC_SIGN:
-        need |= WDSMC_MTSEC_SIGN;
-        break;
-    default:
-        return -EINVAL;
-    }
-    switch (client_sec) {
-    case WDSMC_SEC_NONE:
-    case WDSMC_SEC_CHECKSUM:
-        break;
-    case WDSMC_SEC_HASH:
-        need |= WDSMC_MTSEC_HMAC;
-        break;
-    case WDSMC_SEC_SIGN:
-        return -ENOTSUP; /* we would need every client's public key */
-    default:
-        return -EINVAL;
-    }
-    return need;
-}
-
 int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
                         const struct wdsmc_mt_server_callbacks *cb, uint64_t now,
                         struct wdsmc_mt_server **ret)
@@ -1813,7 +1779,7 @@ int wdsmc_mt_server_new(const struct wdsmc_mt_server_config *cfg,
     if (!cfg || !cb || !ret || !cb->send_mcast || !cb->send_ucast || !cb->pull_data ||
         !cb->fill_data)
         return -EINVAL;
-    int need = mt_sec_needs(cfg->server_sec, cfg->client_sec);
+    int need = wdsmc_mtsec_needs(cfg->server_sec, cfg->client_sec, true);
     if (need < 0)
         return need;
     p = &cfg->params;

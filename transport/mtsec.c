@@ -492,6 +492,38 @@ static void mtsec_random(void *ctx, size_t len, uint8_t *dst)
     }
 }
 
+int wdsmc_mtsec_needs(uint8_t server_sec, uint8_t client_sec, bool server)
+{
+    int need = 0;
+
+    switch (server_sec) {
+    case WDSMC_SEC_NONE:
+    case WDSMC_SEC_CHECKSUM:
+        break;
+    case WDSMC_SEC_HASH:
+        need |= WDSMC_MTSEC_HMAC;
+        break;
+    case WDSMC_SEC_SIGN:
+        need |= server ? WDSMC_MTSEC_SIGN : WDSMC_MTSEC_VERIFY;
+        break;
+    default:
+        return -EINVAL;
+    }
+    switch (client_sec) {
+    case WDSMC_SEC_NONE:
+    case WDSMC_SEC_CHECKSUM:
+        break;
+    case WDSMC_SEC_HASH:
+        need |= WDSMC_MTSEC_HMAC;
+        break;
+    case WDSMC_SEC_SIGN:
+        return -ENOTSUP;
+    default:
+        return -EINVAL;
+    }
+    return need;
+}
+
 int wdsmc_mtsec_init(struct wdsmc_mtsec *k, const struct wdsmc_mt_keys *keys, unsigned need,
                      uint64_t seed)
 {

@@ -37,6 +37,15 @@ struct wdsmc_mtsec {
 };
 
 /*
+ * MS-WDSMSI 2.2.1.1-2, 3.1.1.3, 3.1.5.1: the keys (WDSMC_MTSEC_* flags) a
+ * session with these two security modes needs at the server (`server`) or at
+ * a client, or -EINVAL for an unknown mode, -ENOTSUP for a client mode of
+ * SIGN (a client has no private key; the server would need every client's
+ * public key).
+ */
+int wdsmc_mtsec_needs(uint8_t server_sec, uint8_t client_sec, bool server);
+
+/*
  * Take what `need` (WDSMC_MTSEC_* flags) asks for from `keys` (borrowed;
  * NULL when need is 0). Returns 0; -ENOKEY when a blob that is needed is
  * absent; -WDSMC_EKEYBLOB for a malformed blob or an RSA key nettle rejects;
