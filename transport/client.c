@@ -590,6 +590,20 @@ static void on_group_datagram(struct wdsmc_uvnet_group *g, const uint8_t *buf, s
     on_datagram(g->poll.data, false, buf, len, from);
 }
 
+/* The group socket failed: no data can come, so the session ends with the
+ * socket's error rather than waiting out its timeouts. */
+static void on_group_error(struct wdsmc_uvnet_group *g, int err)
+{
+    struct wdsmc_client *c = g->poll.data;
+
+    /* As when a demotion cannot open its group (mt_rebind): leave with the
+     * error; the MT client ends the session when the LEAVE is out. */
+    if (c->state != WDSMC_CLIENT_DONE && c->mt) {
+        wdsmc_mt_client_leave(c->mt, WDSMC_LEAVE_CANCELLED, err, now_ms());
+        rearm(c);
+    }
+}
+
 static int open_group(struct wdsmc_client *c, const struct wdsmc_addr *group, uint16_t port)
 {
     struct sockaddr_storage sa;
@@ -603,7 +617,7 @@ static int open_group(struct wdsmc_client *c, const struct wdsmc_addr *group, ui
     /* Bound to the group address itself, so only that group's traffic
      * arrives; several receivers on one host share it (SO_REUSEADDR). */
     err = wdsmc_uvnet_group_open(c->loop, g, (struct sockaddr *)&sa, c->iface,
-                                 (uint8_t *)c->recvbuf, on_group_datagram);
+                                 (uint8_t *)c->recvbuf, on_group_datagram, on_group_error);
     if (!g->opened) {
         free(g);
         return err;

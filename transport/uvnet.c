@@ -227,8 +227,11 @@ static void group_readable(uv_poll_t *p, int status, int events)
     struct wdsmc_uvnet_group *g = (struct wdsmc_uvnet_group *)p;
     (void)events;
 
-    if (status < 0)
+    if (status < 0) {
+        if (!g->closing)
+            g->on_error(g, status);
         return;
+    }
     /* A few rounds, then back to the loop so timers and the unicast socket
      * get their turn. */
     for (int round = 0; round < 4 && !g->closing; round++) {
@@ -259,7 +262,7 @@ static void group_readable(uv_poll_t *p, int status, int events)
 
 int wdsmc_uvnet_group_open(uv_loop_t *loop, struct wdsmc_uvnet_group *g,
                            const struct sockaddr *group, const char *iface, uint8_t *buf,
-                           wdsmc_uvnet_datagram_cb on_datagram)
+                           wdsmc_uvnet_datagram_cb on_datagram, wdsmc_uvnet_group_error_cb on_error)
 {
     int one = 1, err;
     socklen_t slen =
@@ -280,6 +283,7 @@ int wdsmc_uvnet_group_open(uv_loop_t *loop, struct wdsmc_uvnet_group *g,
     /* Without GRO (a kernel before 5.0) every message is one datagram. */
     g->gro = setsockopt(g->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
     g->on_datagram = on_datagram;
+    g->on_error = on_error;
     for (int i = 0; i < WDSMC_UVNET_GROUP_MSGS; i++) {
         g->iov[i] = (struct iovec){.iov_base = buf + (size_t)i * 65536, .iov_len = 65536};
         g->msgs[i].msg_hdr = (struct msghdr){.msg_name = &g->from[i],

@@ -102,6 +102,8 @@ _Static_assert(WDSMC_UVNET_GROUP_MSGS * 65536 <= WDSMC_UVNET_RECVBUF,
 struct wdsmc_uvnet_group;
 typedef void (*wdsmc_uvnet_datagram_cb)(struct wdsmc_uvnet_group *g, const uint8_t *buf, size_t len,
                                         const struct sockaddr *from);
+/* The socket failed (libuv stopped polling it): nothing more will arrive. */
+typedef void (*wdsmc_uvnet_group_error_cb)(struct wdsmc_uvnet_group *g, int err);
 
 struct wdsmc_uvnet_group {
     uv_poll_t poll; /* first: a uv_close() callback may free the struct;
@@ -111,6 +113,7 @@ struct wdsmc_uvnet_group {
     bool gro;     /* UDP_GRO is on */
     bool closing; /* wdsmc_uvnet_group_close() was called */
     wdsmc_uvnet_datagram_cb on_datagram;
+    wdsmc_uvnet_group_error_cb on_error;
     struct mmsghdr msgs[WDSMC_UVNET_GROUP_MSGS];
     struct iovec iov[WDSMC_UVNET_GROUP_MSGS];
     struct sockaddr_storage from[WDSMC_UVNET_GROUP_MSGS];
@@ -128,7 +131,8 @@ struct wdsmc_uvnet_group {
  */
 int wdsmc_uvnet_group_open(uv_loop_t *loop, struct wdsmc_uvnet_group *g,
                            const struct sockaddr *group, const char *iface, uint8_t *buf,
-                           wdsmc_uvnet_datagram_cb on_datagram);
+                           wdsmc_uvnet_datagram_cb on_datagram,
+                           wdsmc_uvnet_group_error_cb on_error);
 
 /* Stop reading (also from inside on_datagram: no further datagram of the
  * current read is passed on), close the socket, then uv_close the handle
