@@ -1280,7 +1280,7 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
      * (once per loss of a packet sent after the previous cut), as TCP does,
      * or one burst of loss pins the window at 2 for as long as repairs take. */
     struct wdsmc_range last = wdsmc_mt_range_get(&nk->list, nk->list.count - 1);
-    if (last.end > s->cut_lead) {
+    if (min_u64(last.end, s->mc_lead) > s->cut_lead) {
         s->window = s->window * 3 / 4 > 2 ? s->window * 3 / 4 : 2;
         if (s->window > s->p.max_window_size)
             s->window = s->p.max_window_size;
