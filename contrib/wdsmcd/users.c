@@ -297,6 +297,7 @@ static void fill_id(const struct stat *st, struct wdsmcd_users_id *id)
     id->dev = st->st_dev;
     id->ino = st->st_ino;
     id->size = st->st_size;
+    id->mode = st->st_mode;
     id->mtime = st->st_mtim;
     id->ctime = st->st_ctim;
 }
@@ -384,8 +385,9 @@ bool wdsmcd_users_changed(const char *path, const struct wdsmcd_users_id *id)
     if (stat(path, &st) < 0)
         return true;
     return st.st_dev != id->dev || st.st_ino != id->ino || st.st_size != id->size ||
-           st.st_mtim.tv_sec != id->mtime.tv_sec || st.st_mtim.tv_nsec != id->mtime.tv_nsec ||
-           st.st_ctim.tv_sec != id->ctime.tv_sec || st.st_ctim.tv_nsec != id->ctime.tv_nsec;
+           st.st_mode != id->mode || st.st_mtim.tv_sec != id->mtime.tv_sec ||
+           st.st_mtim.tv_nsec != id->mtime.tv_nsec || st.st_ctim.tv_sec != id->ctime.tv_sec ||
+           st.st_ctim.tv_nsec != id->ctime.tv_nsec;
 }
 
 int wdsmcd_users_lookup(const struct wdsmcd_users *u, const char *user, const char *domain,

@@ -67,6 +67,7 @@ struct wdsmcd_users_id {
     dev_t dev;
     ino_t ino;
     off_t size;
+    mode_t mode; /* the load checks it: a chmod within one ctime tick counts */
     struct timespec mtime;
     struct timespec ctime;
 };

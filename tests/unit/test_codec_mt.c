@@ -1622,10 +1622,11 @@ static void test_mt_op_name_names_every_opcode(void **state)
     assert_string_equal(wdsmc_mt_op_name(0xff), "?");
 }
 
-/* The vector checksum (AVX2 where the CPU has it, SSE2 or lane folding
- * otherwise) equals the definition of MS-WDSMT 2.2.2.3 (the
- * wrapping byte sum, inverted) for every length and alignment around the
- * folding boundaries, on bytes of 0xFF (the worst case for lane overflow). */
+/* The checksum equals the definition of MS-WDSMT 2.2.2.3 (the wrapping byte
+ * sum, inverted) for every length and alignment up to 3 KiB, on random bytes
+ * and on 0xFF. This covers the path the build and CPU take: on x86-64 the
+ * AVX2 loop with SSE2 for tails under 64 bytes (SSE2 alone without AVX2);
+ * elsewhere the lane folding, where 0xFF is the worst case for overflow. */
 static void test_mt_checksum_matches_plain_byte_sum(void **state)
 {
     static uint8_t buf[3 * 1024 + 64];

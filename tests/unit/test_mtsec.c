@@ -395,8 +395,8 @@ static void test_hash_nack_range_cap_fits_one_datagram(void **state)
  * without options, and a payload already there encodes to the same bytes. */
 static void test_data_offset_is_where_the_payload_lands(void **state)
 {
-    struct wdsmc_mtsec k;
-    struct wdsmc_mt_security modes[3] = {{.mode = WDSMC_SEC_NONE}, {.mode = WDSMC_SEC_CHECKSUM}};
+    struct wdsmc_mtsec k, ks;
+    struct wdsmc_mt_security modes[4] = {{.mode = WDSMC_SEC_NONE}, {.mode = WDSMC_SEC_CHECKSUM}};
     static uint8_t a[WDSMC_MAX_DATAGRAM], b[WDSMC_MAX_DATAGRAM];
     uint8_t data[300];
 
@@ -404,7 +404,9 @@ static void test_data_offset_is_where_the_payload_lands(void **state)
         data[i] = (uint8_t)(i * 7 + 1);
     assert_rc(wdsmc_mtsec_init(&k, &keys_41, WDSMC_MTSEC_HMAC, 1), 0);
     wdsmc_mtsec_view(&k, WDSMC_SEC_HASH, &modes[2]);
-    for (int m = 0; m < 3; m++) {
+    assert_rc(wdsmc_mtsec_init(&ks, &keys_sign, WDSMC_MTSEC_SIGN, 1), 0);
+    wdsmc_mtsec_view(&ks, WDSMC_SEC_SIGN, &modes[3]); /* 128 bytes of signature */
+    for (int m = 0; m < 4; m++) {
         for (int opt = 0; opt < 2; opt++) {
             struct wdsmc_mt_pkt p;
             memset(&p, 0, sizeof(p));
@@ -432,6 +434,7 @@ static void test_data_offset_is_where_the_payload_lands(void **state)
     struct wdsmc_mt_security nokey = {.mode = WDSMC_SEC_HASH};
     assert_rc(wdsmc_mt_data_offset(&nokey), -EINVAL);
     wdsmc_mtsec_fini(&k);
+    wdsmc_mtsec_fini(&ks);
 }
 
 /* ------------------------------------------------------------------------ */

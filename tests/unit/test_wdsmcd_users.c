@@ -107,9 +107,12 @@ static void test_users_lookup_prefers_exact_domain_and_ignores_case(void **state
     assert_int_equal(h[0], 0x22);
     assert_int_equal(wdsmcd_users_lookup(&u, "alice", "other", h), 0);
     assert_int_equal(h[0], 0x11);
+    memset(h, 0, sizeof(h));
     assert_int_equal(wdsmcd_users_lookup(&u, "alice", "", h), 0);
     assert_int_equal(h[0], 0x11);
+    memset(h, 0, sizeof(h));
     assert_int_equal(wdsmcd_users_lookup(&u, "alice", NULL, h), 0);
+    assert_int_equal(h[0], 0x11);
     assert_int_equal(wdsmcd_users_lookup(&u, "BOB", "CORP", h), 0);
     assert_int_equal(h[0], 0x33);
     /* bob exists only in CORP. */
@@ -151,7 +154,7 @@ static void test_users_load_refuses_group_or_world_access(void **state)
     assert_false(wdsmcd_users_changed(path, &id));
     wdsmcd_users_fini(&u);
     assert_int_equal(chmod(path, 0400), 0);       /* read-only for the owner: fine */
-    assert_true(wdsmcd_users_changed(path, &id)); /* ctime moved */
+    assert_true(wdsmcd_users_changed(path, &id)); /* mode and ctime moved */
     assert_int_equal(wdsmcd_users_load(path, &u, &id, err, sizeof(err)), 0);
     wdsmcd_users_fini(&u);
     assert_int_equal(chmod(path, 0600), 0);
