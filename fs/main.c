@@ -270,6 +270,7 @@ static char *component(const char *s)
             *p = '_';
     if (!*c || !strcmp(c, ".") || !strcmp(c, "..") || !strcmp(c, ".wdsfs")) {
         free(c);
+        errno = EINVAL; /* unusable, where strdup says ENOMEM */
         return NULL;
     }
     return c;
@@ -280,21 +281,31 @@ static int add_catalog_spec(struct wdsfs_options *o, const char *ns, const char 
 {
     if (!content)
         return 0;
-    for (size_t i = 0; i < o->nspecs; i++)
-        if (!strcmp(o->specs[i].dir, dir) && !strcmp(o->specs[i].content, content))
+    /* The file name as it will stand in the directory; a name that cannot
+     * be one is left out. */
+    char *c = component(content);
+    if (!c)
+        return errno == ENOMEM ? -ENOMEM : 0;
+    for (size_t i = 0; i < o->nspecs; i++) {
+        if (!strcmp(o->specs[i].dir, dir) && !strcmp(o->specs[i].content, c)) {
+            free(c);
             return 0;
-    if (o->nspecs >= WDSFS_MAX_SPECS)
+        }
+    }
+    if (o->nspecs >= WDSFS_MAX_SPECS) {
+        free(c);
         return -E2BIG;
+    }
     struct wdsfs_image_spec *s = &o->specs[o->nspecs];
     s->ns = strdup(ns);
     s->dir = strdup(dir);
-    s->content = component(content);
-    if (!s->ns || !s->dir || !s->content) {
+    s->content = c;
+    if (!s->ns || !s->dir) {
         free(s->ns);
         free(s->dir);
         free(s->content);
         memset(s, 0, sizeof(*s));
-        return s->content ? -ENOMEM : 0;
+        return -ENOMEM;
     }
     o->nspecs++;
     return 0;
@@ -322,8 +333,10 @@ static int catalog_specs(struct wdsfs_options *o)
     uv_loop_t loop;
     int r;
 
-    if (uv_loop_init(&loop) < 0)
-        return -ENOMEM;
+    if ((r = uv_loop_init(&loop)) < 0) {
+        fprintf(stderr, "wdsfs: cannot list images: %s\n", uv_strerror(r));
+        return r;
+    }
     r = wdsmc_catalog_get(&loop, &req, &cat);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
@@ -365,6 +378,8 @@ static int catalog_specs(struct wdsfs_options *o)
     if (r == -E2BIG)
         fprintf(stderr, "wdsfs: the server has more than %d image files; mounting the first\n",
                 WDSFS_MAX_SPECS);
+    else if (r < 0)
+        fprintf(stderr, "wdsfs: cannot list images: %s\n", strerror(-r));
     return r == -E2BIG ? 0 : r;
 }
 

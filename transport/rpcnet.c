@@ -569,6 +569,25 @@ static void srv_refused_close_cb(uv_handle_t *h)
     srv_maybe_free(s);
 }
 
+/* Accept the pending connection and close it. A connection libuv offers
+ * must be accepted: until it is, libuv stops watching the listener, and no
+ * later connection would be served. */
+static void srv_refuse(struct wdsmc_rpcnet_server *s, uv_stream_t *l, const char *why)
+{
+    uv_tcp_t *t = malloc(sizeof(*t));
+
+    s->stats.refused++;
+    srv_log(s, 1, "rpcnet: connection refused: %s", why);
+    if (!t || uv_tcp_init(s->loop, t) < 0) {
+        free(t);
+        return;
+    }
+    t->data = s;
+    s->handles++;
+    uv_accept(l, (uv_stream_t *)t);
+    uv_close((uv_handle_t *)t, srv_refused_close_cb);
+}
+
 static void srv_on_connection(uv_stream_t *l, int status)
 {
     struct wdsmc_rpcnet_server *s = l->data;
@@ -576,25 +595,17 @@ static void srv_on_connection(uv_stream_t *l, int status)
 
     if (status < 0 || s->closing)
         return;
+    /* Accept and drop, so the backlog does not fill with connections that
+     * will never be served. */
     if (s->stats.connections >= s->cfg.max_connections) {
-        /* Accept and drop, so the backlog does not fill with connections
-         * that will never be served. */
-        uv_tcp_t *t = malloc(sizeof(*t));
-        if (!t || uv_tcp_init(s->loop, t) < 0) {
-            free(t);
-            return;
-        }
-        t->data = s;
-        s->handles++;
-        uv_accept(l, (uv_stream_t *)t);
-        uv_close((uv_handle_t *)t, srv_refused_close_cb);
-        s->stats.refused++;
-        srv_log(s, 1, "rpcnet: connection refused: %u connections open", s->stats.connections);
+        srv_refuse(s, l, "too many connections open");
         return;
     }
     struct conn *k = calloc(1, sizeof(*k));
-    if (!k)
+    if (!k) {
+        srv_refuse(s, l, "out of memory");
         return;
+    }
     k->s = s;
     struct wdsmc_rpc_server_cfg rcfg = {
             .iface = WDSMC_DCERPC_WDSC_IF_INIT,
@@ -607,6 +618,7 @@ static void srv_on_connection(uv_stream_t *l, int status)
     };
     if (wdsmc_rpc_server_new(&rcfg, &k->rpc) < 0) {
         free(k);
+        srv_refuse(s, l, "out of memory");
         return;
     }
     uv_tcp_init(s->loop, &k->tcp);

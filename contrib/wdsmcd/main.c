@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "config.h"
 #include "control.h"
+#include "log.h"
 #include "rpc.h"
 #include "wdsmc/server.h"
 
@@ -52,11 +53,12 @@ static void vlog(enum wdsmc_log_level level, const char *fmt, va_list ap)
 {
     static const char *const names[] = {"error: ", "warning: ", "", "debug: "};
     static const int prio[] = {3, 4, 6, 7};
-    char msg[1024];
+    char raw[1024], msg[1024];
 
     if (the_daemon && level > the_daemon->cfg.log_level)
         return;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    wdsmcd_log_escape(raw, msg, sizeof(msg));
     if (the_daemon && the_daemon->journal)
         fprintf(stderr, "<%d>%s%s\n", prio[level], names[level], msg);
     else
