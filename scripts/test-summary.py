@@ -6,7 +6,14 @@ import sys
 
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
-    with open(path, encoding="utf-8") as f:
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        # A build that failed before its tests left no log: that counts.
+        print(f"test-summary: {path}: {e.strerror}; counted as a failure", file=sys.stderr)
+        failed += 1
+        continue
+    with f:
         for line in f:
             line = line.strip()
             if not line:

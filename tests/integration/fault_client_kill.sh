@@ -17,10 +17,7 @@ start_get r1 r1 30; p1=$GET_PID
 start_get r2 r2 30; p2=$GET_PID
 start_get r3 r3 30; p3=$GET_PID
 
-for _ in $(seq 100); do
-    [ "$(progress r1)" -ge $((8 << 20)) ] 2> /dev/null && break
-    sleep 0.1
-done
+wait_progress r1 8
 id=$(sed -n 's/.*client \([0-9a-f]*\) (10\.77\.0\.11:.*joined.*/\1/p' "$T/serve.err" | head -1)
 [ -n "$id" ] || { cat "$T/serve.err"; fail "no join of r1 in the server log"; }
 kill -9 "$p1"

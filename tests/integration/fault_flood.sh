@@ -150,6 +150,11 @@ while time.time() < end:
             pass
     time.sleep(0.0005)
 print(" ".join("%s=%d" % kv for kv in sorted(sent.items())), "total=%d" % sum(sent.values()))
+kinds = ("wrong-session", "bad-checksum", "truncated", "other-address", "other-port", "garbage",
+         "own-socket")
+missing = [k for k in kinds if not sent.get(k)]
+if missing:
+    sys.exit("flood: nothing of kind %s could be sent" % ", ".join(missing))
 PY
 
 sleep 1

@@ -165,5 +165,15 @@ make_image() {
 # -o FILE is sparse until complete).
 progress() { du -B1 "$T/$1.bin" 2> /dev/null | cut -f1; }
 
+# wait_progress NODE MIB: wait up to 10 s for NODE's output to hold MIB MiB;
+# fail otherwise (so a fault is injected mid-transfer, not before).
+wait_progress() {
+    for _ in $(seq 100); do
+        [ "$(progress "$1")" -ge $(($2 << 20)) ] 2> /dev/null && return 0
+        sleep 0.1
+    done
+    fail "$1 received under $2 MiB in 10 s"
+}
+
 elapsed() { echo $((SECONDS - START)); }
 START=$SECONDS

@@ -18,11 +18,7 @@ start_get r1 r1 30; p1=$GET_PID
 start_get r2 r2 30; p2=$GET_PID
 start_get r3 r3 30; p3=$GET_PID
 
-for _ in $(seq 100); do
-    [ "$(progress r1)" -ge $((12 << 20)) ] 2> /dev/null && break
-    sleep 0.1
-done
-[ "$(progress r1)" -ge $((12 << 20)) ] || fail "r1 received under 12 MiB in 10 s"
+wait_progress r1 12
 ip -n "$HUB" link set v-r1 down
 cut_at=$(progress r1)
 sleep 10

@@ -45,8 +45,6 @@ mkimage() { head -c "$2" /dev/urandom > "$SRC/$1"; }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-mounted() { grep -q " $MNT fuse" /proc/mounts; }
-
 # mount_fs ARGS...: run wdsfs in the foreground (background job, DPID), wait
 # until mounted. Default options: our cache dir and the fake source.
 mount_fs() {
@@ -61,56 +59,6 @@ mount_fs() {
     fail "not mounted after 5 s"
 }
 
-# unmount_fs: fusermount3 -u, and the daemon must exit 0.
-unmount_fs() {
-    fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
-    wait_daemon_exit 0
-}
-
-# wait_daemon_exit CODE: the daemon ends within 20 s with CODE. (It syncs
-# its spools before exiting; on a machine busy with other I/O that alone can
-# take seconds.)
-wait_daemon_exit() {
-    for _ in $(seq 400); do
-        kill -0 "$DPID" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -0 "$DPID" 2>/dev/null && fail "daemon still running 20 s later"
-    wait "$DPID"
-    local rc=$?
-    DPID=""
-    [ "$rc" = "$1" ] || fail "daemon exited $rc, want $1"
-    mounted && fail "still mounted after the daemon exited"
-    return 0
-}
-
-# field PATH KEY: one field of an image in .wdsfs/status.
-field() {
-    python3 - "$MNT/.wdsfs/status" "$1" "$2" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for img in doc["images"]:
-    if img["path"] == sys.argv[2]:
-        v = img[sys.argv[3]]
-        print("null" if v is None else v)
-        break
-else:
-    sys.exit("no image " + sys.argv[2])
-PY
-}
-
-# wait_for PATH KEY OP VALUE [SECONDS]: until the status field compares true.
-wait_for() {
-    local n=$(( ${5:-10} * 20 ))
-    for _ in $(seq "$n"); do
-        v=$(field "$1" "$2")
-        case "$3" in
-        eq) [ "$v" = "$4" ] && return 0 ;;
-        ge) [ "$v" -ge "$4" ] 2>/dev/null && return 0 ;;
-        esac
-        sleep 0.05
-    done
-    fail "status $1 $2=$v, want $3 $4"
-}
-
 now_ms() { date +%s%3N; }
+
+. "$(dirname "${BASH_SOURCE[0]}")/mount_lib.sh"

@@ -62,7 +62,6 @@ WATCHDOG=$!
 fail() { echo "FAIL: $*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-mounted() { grep -q " $MNT fuse" /proc/mounts; }
 
 # A free UDP port, bound by nobody right now.
 free_port() {
@@ -148,61 +147,6 @@ mount_fs() {
     fail "not mounted after 10 s"
 }
 
-# wait_daemon_exit CODE: the daemon ends within 8 s (its drain waits up to
-# 5 s for sessions to end) with CODE, unmounted. A slow exit is reported.
-wait_daemon_exit() {
-    local t0 t1
-    t0=$(now_ms)
-    for _ in $(seq 160); do
-        kill -0 "$DPID" 2>/dev/null || break
-        sleep 0.05
-    done
-    t1=$(now_ms)
-    kill -0 "$DPID" 2>/dev/null && fail "daemon still running 8 s later"
-    [ $((t1 - t0)) -lt 2000 ] ||
-        echo "WARNING: wdsfs took $((t1 - t0)) ms to exit: $(grep -h 'without waiting' "$T/daemon.log")" >&2
-    wait "$DPID"
-    local rc=$?
-    DPID=""
-    [ "$rc" = "$1" ] || fail "daemon exited $rc, want $1"
-    mounted && fail "still mounted after the daemon exited"
-    return 0
-}
-
-unmount_fs() {
-    fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
-    wait_daemon_exit 0
-}
-
-# field PATH KEY: one field of an image in .wdsfs/status.
-field() {
-    python3 - "$MNT/.wdsfs/status" "$1" "$2" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for img in doc["images"]:
-    if img["path"] == sys.argv[2]:
-        v = img[sys.argv[3]]
-        print("null" if v is None else v)
-        break
-else:
-    sys.exit("no image " + sys.argv[2])
-PY
-}
-
-# wait_for PATH KEY OP VALUE [SECONDS]: until the status field compares true.
-wait_for() {
-    local n=$(( ${5:-10} * 20 )) v=""
-    for _ in $(seq "$n"); do
-        v=$(field "$1" "$2")
-        case "$3" in
-        eq) [ "$v" = "$4" ] && return 0 ;;
-        ge) [ "$v" -ge "$4" ] 2>/dev/null && return 0 ;;
-        esac
-        sleep 0.05
-    done
-    fail "status $1 $2=$v, want $3 $4"
-}
-
 # wait_pid PID SECONDS: wait for a background child; WAIT_STATUS is its
 # exit status, or "timeout" (then it is killed).
 wait_pid() {
@@ -219,3 +163,5 @@ wait_pid() {
     WAIT_STATUS=0
     wait "$1" || WAIT_STATUS=$?
 }
+
+. "$(dirname "${BASH_SOURCE[0]}")/mount_lib.sh"

@@ -9,7 +9,6 @@ WDSFS=${WDSFS:?set WDSFS to the wdsfs binary}
 [ -x "$WDSFS" ] || skip "wdsfs not built"
 [ -c /dev/fuse ] || skip "/dev/fuse missing"
 command -v fusermount3 >/dev/null || skip "fusermount3 missing"
-"$WDSFS" --help 2>&1 | grep -q -- '--user' || skip "this wdsfs has no --user (MS-WDSC client) yet"
 check_multicast
 
 MNT=$T/mnt

@@ -10,7 +10,8 @@
  * Prints "ready" on stdout once the MS-WDSMSI port is bound. Environment:
  * SERVE_MAX_RATE (bytes/s cap per session), SERVE_TTL (multicast TTL,
  * default 0: this host only), SERVE_DEBUG (log every level), SERVE_NO_GSO
- * (one send per datagram, never UDP GSO).
+ * (one send per datagram, never UDP GSO), SERVE_BLOCK_SIZE (bytes per
+ * block), SERVE_DEAD_TIMEOUT_MS (the ClientDeadTimeout).
  */
 #include <signal.h>
 #include <stdio.h>
