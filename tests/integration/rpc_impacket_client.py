@@ -261,7 +261,7 @@ def main():
         # bind_nak or a fault for bad credentials
         print(json.dumps({"bind_error": str(e)}))
         return 3 if "access_denied" in str(e).lower() or "nca_s_" in str(e).lower() or "reject" in str(e).lower() else 1
-    except Exception as e:  # connection closed by the server at bind/auth3
+    except (OSError, EOFError) as e:  # connection closed by the server at bind/auth3
         print(json.dumps({"bind_error": "%s: %s" % (type(e).__name__, e)}))
         return 3
     try:
