@@ -492,36 +492,31 @@ static void mtsec_random(void *ctx, size_t len, uint8_t *dst)
     }
 }
 
+/* The keys one direction's mode needs; SIGN needs `sign` (0: a mode we
+ * cannot run, -ENOTSUP). */
+static int mode_needs(uint8_t mode, int sign)
+{
+    switch (mode) {
+    case WDSMC_SEC_NONE:
+    case WDSMC_SEC_CHECKSUM:
+        return 0;
+    case WDSMC_SEC_HASH:
+        return WDSMC_MTSEC_HMAC;
+    case WDSMC_SEC_SIGN:
+        return sign ? sign : -ENOTSUP;
+    default:
+        return -EINVAL;
+    }
+}
+
 int wdsmc_mtsec_needs(uint8_t server_sec, uint8_t client_sec, bool server)
 {
-    int need = 0;
+    int s = mode_needs(server_sec, server ? WDSMC_MTSEC_SIGN : WDSMC_MTSEC_VERIFY);
+    int c = mode_needs(client_sec, 0);
 
-    switch (server_sec) {
-    case WDSMC_SEC_NONE:
-    case WDSMC_SEC_CHECKSUM:
-        break;
-    case WDSMC_SEC_HASH:
-        need |= WDSMC_MTSEC_HMAC;
-        break;
-    case WDSMC_SEC_SIGN:
-        need |= server ? WDSMC_MTSEC_SIGN : WDSMC_MTSEC_VERIFY;
-        break;
-    default:
-        return -EINVAL;
-    }
-    switch (client_sec) {
-    case WDSMC_SEC_NONE:
-    case WDSMC_SEC_CHECKSUM:
-        break;
-    case WDSMC_SEC_HASH:
-        need |= WDSMC_MTSEC_HMAC;
-        break;
-    case WDSMC_SEC_SIGN:
-        return -ENOTSUP;
-    default:
-        return -EINVAL;
-    }
-    return need;
+    if (s < 0)
+        return s;
+    return c < 0 ? c : s | c;
 }
 
 int wdsmc_mtsec_init(struct wdsmc_mtsec *k, const struct wdsmc_mt_keys *keys, unsigned need,
