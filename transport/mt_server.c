@@ -560,8 +560,7 @@ static void mt_send_demotes(struct wdsmc_mt_server *s, uint64_t now)
  * blocks fragmented over a 1500-byte MTU that storm fills the receiver's IP
  * reassembly memory and stalls every receiver. Both use the RTT floored here.
  */
-#define MT_RTT_FLOOR_MS    5
-#define MT_REPAIR_HOLD_MIN 20
+#define MT_RTT_FLOOR_MS 5
 
 static uint64_t mt_rtt_floor(const struct wdsmc_mt_server *s)
 {
@@ -1254,7 +1253,7 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
     const struct wdsmc_mt_nack *nk = &pkt->u.nack;
     struct mt_client *c;
     struct wdsmc_mt_pkt ncf;
-    uint64_t budget, hold;
+    uint64_t budget, hold, re_hold;
     size_t count;
     int err;
 
@@ -1300,6 +1299,7 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
      * us look at more entries than the list holds. */
     budget = s->dl_len;
     hold = 4 * (uint64_t)s->mc_rtt;
+    re_hold = 2 * mt_rtt_floor(s);
     for (size_t i = 0; i < nk->list.count && budget && s->dl_len; i++) {
         struct wdsmc_range r = wdsmc_mt_range_get(&nk->list, i);
         uint64_t lo = r.start > s->dl_head_seq ? r.start : s->dl_head_seq;
@@ -1311,9 +1311,10 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
             /* The first repair of a packet waits only the 4 x MCRTT of
              * 3.1.5.9.6: the master's ACKs cannot pass the hole, so the
              * window stands still until it is filled. Further repairs of
-             * the same packet wait at least MT_REPAIR_HOLD_MIN (decision
-             * 57), which is what stops a storm. */
-            uint64_t h = e->repaired && hold < MT_REPAIR_HOLD_MIN ? MT_REPAIR_HOLD_MIN : hold;
+             * the same packet wait at least MinNACKBackOff, the floored
+             * 2 x RTT at which a master repeats a NACK (decision 57): that
+             * stops a storm, and a repeat after the back-off is served. */
+            uint64_t h = e->repaired && hold < re_hold ? re_hold : hold;
             if (e->repair || now - e->last_send < h)
                 continue;
             if (s->repairs_pending == 0 || seq < s->repair_lo)

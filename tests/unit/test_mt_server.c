@@ -1243,9 +1243,10 @@ static void test_mt_server_nack_shrinks_window_sends_ncf_and_rdata(void **state)
     h_fini(&h);
 }
 
-/* Decision 57: once repaired, a packet is not repaired again within 20 ms,
- * however often it is NACKed (RTT 0 would otherwise allow a resend per NACK). */
-static void test_mt_server_repeated_repairs_wait_at_least_20ms(void **state)
+/* Decision 57: once repaired, a packet is not repaired again within
+ * MinNACKBackOff (2 x the RTT floored at 5 ms), however often it is NACKed
+ * (RTT 0 would otherwise allow a resend per NACK); a NACK after that is. */
+static void test_mt_server_repeated_repairs_wait_min_nack_backoff(void **state)
 {
     struct h h;
     struct wdsmc_range r = {1, 1};
@@ -1257,11 +1258,15 @@ static void test_mt_server_repeated_repairs_wait_at_least_20ms(void **state)
     id = to_data(&h); /* ODATA 1 at 1001, MCRTT 0 */
     assert_int_equal(nack(&h, id, 0, &r, 1, 1002), 0);
     assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 1); /* first repair at once */
-    for (uint64_t t = 1003; t < 1022; t += 3)
+    for (uint64_t t = 1003; t < 1012; t += 2)
         assert_int_equal(nack(&h, id, 0, &r, 1, t), 0);
+    assert_int_equal(nack(&h, id, 0, &r, 1, 1011), 0);
     assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 1); /* held */
-    assert_int_equal(nack(&h, id, 0, &r, 1, 1022), 0);
-    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 2); /* 20 ms after the RDATA */
+    assert_int_equal(nack(&h, id, 0, &r, 1, 1012), 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 2); /* 10 ms after the RDATA */
+    for (uint64_t t = 1013; t < 1022; t += 4)
+        assert_int_equal(nack(&h, id, 0, &r, 1, t), 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 2); /* held again */
     h_fini(&h);
 }
 
@@ -2458,7 +2463,7 @@ int main(void)
             cmocka_unit_test(test_mt_server_ack_outside_trail_lead_or_from_non_master_is_ignored),
             cmocka_unit_test(test_mt_server_nack_shrinks_window_sends_ncf_and_rdata),
             cmocka_unit_test(test_mt_server_nack_skips_rdata_sent_within_4_rtt),
-            cmocka_unit_test(test_mt_server_repeated_repairs_wait_at_least_20ms),
+            cmocka_unit_test(test_mt_server_repeated_repairs_wait_min_nack_backoff),
             cmocka_unit_test(test_mt_server_zero_nack_updates_loss_but_keeps_window),
             cmocka_unit_test(test_mt_server_nack_from_slower_client_switches_master),
             cmocka_unit_test(test_mt_server_new_master_acks_are_accepted_from_the_held_trail),
