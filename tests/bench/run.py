@@ -33,7 +33,12 @@ is the worst run). Groups (names for --only/--skip):
   veth     network namespaces joined by a bridge (MTU 9000): ours, udpcast
            and uftp over veth (uftp cannot run on loopback: uftpd joins no
            group on an interface without IFF_MULTICAST)
-  loss     the same topology, two receivers: 5% loss (nftables, ingress) on
+  switch   server CPU per GB with 1 and 32 receivers, each in its own network
+           namespace behind a bridge whose forwarding of the server's
+           packets runs in a kernel thread (threaded NAPI on the server's
+           port), so the server process is charged its own work, not the
+           fan-out a switch does on a real network
+  loss     the veth topology, two receivers: 5% loss (nftables, ingress) on
            one receiver's link vs lossless; the server's repair counts logged
 
 Needs root (network namespaces, FUSE, nftables). Binaries come from the
@@ -342,12 +347,20 @@ class Bench:
         t = time.monotonic() - t0
         cpu = cpu_s(p.pid) - cpu0
         stop(p)
-        self.last_stats = ""
+        self.last_stats, self.last_sent = "", None
+        block = None
         with open(os.path.join(self.tmp, "serve.err"), errors="replace") as f:
             for line in f:
                 m = re.search(r"session \w+: (sent .*)", line)
                 if m:
                     self.last_stats = m.group(1)
+                m = re.search(r", block (\d+)", line)
+                if m:
+                    block = int(m.group(1))
+        m = re.match(r"sent (\d+) ODATA, (\d+) RDATA", self.last_stats)
+        if m and block:
+            # Data datagrams' payload bytes, repairs included.
+            self.last_sent = (int(m.group(1)) + int(m.group(2))) * block
         if check and ok:
             want = sha256(self.img)
             for i in range(n):
@@ -446,6 +459,29 @@ class Bench:
             v = self.server_instructions(n)
             self.put("server_%d_instr_per_gb" % n, [v / 1e9 if v else None], "G/GB", best=min,
                      note="callgrind Ir of the server process, startup included")
+
+    # -- server CPU behind a switch ---------------------------------------
+    def bench_switch(self):
+        n_max = 32
+        nodes = [("s", "10.78.0.1")] + [("r%d" % i, "10.78.0.%d" % (10 + i))
+                                        for i in range(1, n_max + 1)]
+        try:
+            ns = self.topology(nodes, "switch", switch_thread=True)
+        except (subprocess.CalledProcessError, FileNotFoundError, OSError) as e:
+            return self.note("switch", "no threaded NAPI switch: %s" % e)
+        size = os.path.getsize(self.img)
+        for n in (1, n_max):
+            cpus, per_sent = [], []
+            for _ in range(self.a.runs):
+                c = self.ours_once(n, "10.78.0.1", ns[:1 + n], [a for _, a in nodes[1:1 + n]])[1]
+                cpus.append(c)
+                # The same CPU over what was sent, repairs included: the
+                # bridge thread drops when the server outruns it, and the
+                # repairs it causes are not a cost of the receiver count.
+                per_sent.append(c * size / self.last_sent if c and self.last_sent else None)
+                log("    %d receivers: server %s" % (n, self.last_stats))
+            self.put("switch_%d_cpu_per_gb" % n, cpus, "s/GB", best=min)
+            self.put("switch_%d_cpu_per_gb_sent" % n, per_sent, "s/GB", best=min)
 
     # -- reading through the mount ---------------------------------------
     def mount(self, port, opts, contents):
@@ -546,11 +582,15 @@ class Bench:
                       "dd bs=1M of a %d MiB image; worst of the runs" % (self.a.stream_size >> 20))
 
     # -- network namespaces ----------------------------------------------
-    def topology(self, nodes):
-        """The namespaces, built once per run (veth and loss share them)."""
-        if getattr(self, "topo", None):
-            return self.topo
-        fx = "wb%d" % os.getpid()
+    def topology(self, nodes, name="veth", switch_thread=False):
+        """The namespaces of one topology, built once per run (veth and loss
+        share theirs). With switch_thread, the bridge's work on what the
+        first node sends runs in a kernel thread (threaded NAPI on its
+        port), as a switch's would, instead of inside that node's sendmsg."""
+        self.topos = getattr(self, "topos", {})
+        if name in self.topos:
+            return self.topos[name]
+        fx = "wb%d%s" % (os.getpid(), name[0])
         hub = fx + "-hub"
         sh = lambda *c: subprocess.run(c, check=True)
         sh("ip", "netns", "add", hub)
@@ -577,7 +617,16 @@ class Bench:
             sh("ip", "-n", ns, "link", "set", "eth0", "up")
             sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
             names.append(ns)
-        self.topo = names
+        if switch_thread:
+            # veth hands a packet to its peer's NAPI only with GRO on and,
+            # for UDP, UDP GRO forwarding; threaded NAPI then polls it from
+            # a kthread (napi/v-s-*), where the bridge floods it.
+            port = "v-" + nodes[0][0]
+            sh("ip", "netns", "exec", hub, "ethtool", "-K", port, "gro", "on",
+               "rx-udp-gro-forwarding", "on")
+            sh("ip", "netns", "exec", hub, "sh", "-c",
+               "echo 1 > /sys/class/net/%s/threaded" % port)
+        self.topos[name] = names
         return names
 
     def loss(self, ns, pct):
@@ -694,6 +743,11 @@ class Bench:
         row("server CPU/GB, 8 receivers", self.v("ours_8_cpu_per_gb"), "s/GB", "1 receiver", c1)
         row("server CPU/GB, 32 receivers", self.v("ours_32_cpu_per_gb"), "s/GB", "1 receiver",
             c1, TARGETS["cpu_32_vs_1"], lower_better=True)
+        row("server CPU/GB, 32 rcv, switch", self.v("switch_32_cpu_per_gb"), "s/GB",
+            "1 receiver, switch", self.v("switch_1_cpu_per_gb"), TARGETS["cpu_32_vs_1"],
+            lower_better=True)
+        row("same, per GB sent (repairs too)", self.v("switch_32_cpu_per_gb_sent"), "s/GB",
+            "1 receiver, switch", self.v("switch_1_cpu_per_gb_sent"))
         row("raw sender CPU/GB, 32 receivers", self.v("raw_sender_32_cpu_per_gb"), "s/GB",
             "1 receiver", self.v("raw_sender_1_cpu_per_gb"))
         row("server CPU/GB, 32 receivers", self.v("ours_32_cpu_per_gb"), "s/GB",
@@ -787,7 +841,8 @@ def main():
         for group, fn in (("raw", b.bench_raw), ("udpcast", b.bench_udpcast),
                           ("ours", b.bench_ours), ("cpu", b.bench_cpu),
                           ("mount", b.bench_mount),
-                          ("stream", b.bench_stream), ("veth", b.bench_veth),
+                          ("stream", b.bench_stream), ("switch", b.bench_switch),
+                          ("veth", b.bench_veth),
                           ("loss", b.bench_loss)):
             if b.want(group):
                 log("== %s" % group)
