@@ -558,24 +558,25 @@ static void mt_send_demotes(struct wdsmc_mt_server *s, uint64_t now)
  * that still misses a packet NACKs it a thousand times a second) and the
  * 4 x MCRTT hold of 3.1.5.9.6 zero (each of those NACKs resends it). With 8 KiB
  * blocks fragmented over a 1500-byte MTU that storm fills the receiver's IP
- * reassembly memory and stalls every receiver. Both use the RTT floored here.
+ * reassembly memory and stalls every receiver. MinNACKBackOff is computed
+ * with the RTT floored here, and a repaired packet is not repaired again
+ * within it (mt_on_nack).
  */
 #define MT_RTT_FLOOR_MS 5
 
-static uint64_t mt_rtt_floor(const struct wdsmc_mt_server *s)
+/* MinNACKBackOff = MAX(2 x RTT, 1) of 3.1.5.9.3, with the RTT floored. */
+static uint64_t mt_min_nack_backoff(const struct wdsmc_mt_server *s)
 {
-    return s->mc_rtt > MT_RTT_FLOOR_MS ? s->mc_rtt : MT_RTT_FLOOR_MS;
+    return 2 * (uint64_t)(s->mc_rtt > MT_RTT_FLOOR_MS ? s->mc_rtt : MT_RTT_FLOOR_MS);
 }
 
 /* MS-WDSMT 3.1.5.9.3 */
 static void mt_send_spm(struct wdsmc_mt_server *s, uint64_t now)
 {
     struct wdsmc_mt_pkt pkt;
-    uint64_t min = 2 * mt_rtt_floor(s), max;
+    uint64_t min = mt_min_nack_backoff(s), max;
     ssize_t n;
 
-    if (min < 1)
-        min = 1;
     max = min + mt_count(s, WDSMC_MT_SC_ACTIVE) / 5;
     s->min_nack = clamp16(min);
     s->max_nack = clamp16(max);
@@ -1299,7 +1300,7 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
      * us look at more entries than the list holds. */
     budget = s->dl_len;
     hold = 4 * (uint64_t)s->mc_rtt;
-    re_hold = 2 * mt_rtt_floor(s);
+    re_hold = mt_min_nack_backoff(s);
     for (size_t i = 0; i < nk->list.count && budget && s->dl_len; i++) {
         struct wdsmc_range r = wdsmc_mt_range_get(&nk->list, i);
         uint64_t lo = r.start > s->dl_head_seq ? r.start : s->dl_head_seq;
@@ -1311,9 +1312,9 @@ static int mt_on_nack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *pkt,
             /* The first repair of a packet waits only the 4 x MCRTT of
              * 3.1.5.9.6: the master's ACKs cannot pass the hole, so the
              * window stands still until it is filled. Further repairs of
-             * the same packet wait at least MinNACKBackOff, the floored
-             * 2 x RTT at which a master repeats a NACK (decision 57): that
-             * stops a storm, and a repeat after the back-off is served. */
+             * the same packet wait at least MinNACKBackOff, at which a
+             * master repeats a NACK (decision 57): that stops a storm, and
+             * a repeat after the back-off is served. */
             uint64_t h = e->repaired && hold < re_hold ? re_hold : hold;
             if (e->repair || now - e->last_send < h)
                 continue;
