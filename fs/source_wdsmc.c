@@ -28,7 +28,6 @@ static void on_receive(void *ctx, const void *buf, size_t len, uint64_t offset)
     s->cbs.receive(s->cbs.ctx, buf, len, offset);
 }
 
-/* Content metadata (RPC initiation): wdsfs has no use for it yet. */
 static void on_complete(void *ctx, int err)
 {
     struct wdsmc_source *s = ctx;
