@@ -199,6 +199,7 @@ class Bench:
         self.procs = []
         self.mounts = []
         self.netns = []
+        self.topos = {}  # topology name -> its namespaces (topology())
 
     # -- bookkeeping ------------------------------------------------------
     def put(self, name, runs, unit, best=max, note=None):
@@ -587,7 +588,6 @@ class Bench:
         share theirs). With switch_thread, the bridge's work on what the
         first node sends runs in a kernel thread (threaded NAPI on its
         port), as a switch's would, instead of inside that node's sendmsg."""
-        self.topos = getattr(self, "topos", {})
         if name in self.topos:
             return self.topos[name]
         fx = "wb%d%s" % (os.getpid(), name[0])
