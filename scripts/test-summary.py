@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Prints 'N passed, N failed[, N skipped]' from one or more meson testlog.json
-files (one JSON object per line). Exits 1 when any test failed."""
+"""Prints 'N passed, N failed' as its last line from one or more meson
+testlog.json files (one JSON object per line), and before it 'N skipped'
+when a test skipped. Exits 1 when any test failed."""
 import json
 import sys
 
@@ -25,8 +26,7 @@ for path in sys.argv[1:]:
                 skipped += 1
             else:
                 failed += 1
-summary = f"{passed} passed, {failed} failed"
 if skipped:
-    summary += f", {skipped} skipped"
-print(summary)
+    print(f"{skipped} skipped")
+print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
