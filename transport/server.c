@@ -993,9 +993,9 @@ static void srv_session_close(struct srv_session *ss)
         srv_log(ss->srv, WDSMC_LOG_INFO,
                 "session %08" PRIx32 ": sent %" PRIu64 " ODATA, %" PRIu64 " RDATA, %" PRIu64
                 " NCF, %" PRIu64 " SPM; received %" PRIu64 " (%" PRIu64 " dropped); %" PRIu64
-                " master switches",
+                " master switches; %" PRIu64 " datagrams refused by the socket",
                 ss->id, st.odata_packets, st.rdata_packets, st.ncf_packets, st.spm_packets,
-                st.rx_packets, st.rx_dropped, st.master_switches);
+                st.rx_packets, st.rx_dropped, st.master_switches, ss->tx_errors);
     }
     if (ss->handles == 0) {
         srv_session_free(ss);
