@@ -38,6 +38,10 @@ is the worst run). Groups (names for --only/--skip):
            packets runs in a kernel thread (threaded NAPI on the server's
            port), so the server process is charged its own work, not the
            fan-out a switch does on a real network
+  link     the switch group as it would run on separate machines: the server
+           on a CPU of its own, its link shaped to 1 Gbit/s (tbf, whose full
+           queue holds the server back as a NIC's does); the receivers and
+           the bridge thread on the other CPUs
   loss     the veth topology, two receivers: 5% loss (nftables, ingress) on
            one receiver's link vs lossless; the server's repair counts logged
 
@@ -62,6 +66,7 @@ import tempfile
 import time
 
 TCK = os.sysconf("SC_CLK_TCK")
+LINK_RATE = "1gbit"  # the link group's server link: a gigabit NIC
 GB = 1e9
 TARGETS = {
     "ours_1_vs_raw": 0.70,
@@ -93,6 +98,26 @@ def free_port():
                 return p
             except OSError:
                 pass
+
+
+def pin_to(cpus):
+    """A preexec_fn that runs the child on cpus (None: leave it be)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def napi_threads(dev):
+    """The threaded-NAPI kernel threads polling dev (napi/<dev>-<id>)."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                if f.read().startswith("napi/%s-" % dev):
+                    pids.append(int(pid))
+        except (OSError, ValueError):
+            pass
+    return pids
 
 
 def cpu_s(pid):
@@ -236,7 +261,7 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- processes --------------------------------------------------------
-    def start_serve(self, addr, files, ns=None, env=None, ttl=None):
+    def start_serve(self, addr, files, ns=None, env=None, ttl=None, cpus=None):
         port = 5041 if ns else free_port()
         e = dict(os.environ)
         e.pop("SERVE_MAX_RATE", None)
@@ -248,7 +273,8 @@ class Bench:
         if ns:
             cmd = ["nsenter", "--net=/run/netns/" + ns] + cmd
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(
-            os.path.join(self.tmp, "serve.err"), "a"), env=e, text=True)
+            os.path.join(self.tmp, "serve.err"), "a"), env=e, text=True,
+            preexec_fn=pin_to(cpus))
         self.procs.append(p)
         if p.stdout.readline().strip() != "ready":
             raise RuntimeError("serve did not start (see serve.err)")
@@ -315,11 +341,14 @@ class Bench:
                       "on lo), --ttl 0, default blocksize")
 
     # -- our stack --------------------------------------------------------
-    def ours_once(self, n, server="127.0.0.1", ns_list=None, ifaddrs=None, check=False):
+    def ours_once(self, n, server="127.0.0.1", ns_list=None, ifaddrs=None, check=False,
+                  cpus=(None, None)):
         """One session with n receivers; returns (MB/s per receiver, server
-        CPU s per GB of content) or (None, None)."""
+        CPU s per GB of content) or (None, None). cpus: the CPU sets the
+        server and the receivers run on (None: any)."""
         ns_srv = ns_list[0] if ns_list else None
-        p, port = self.start_serve(server, [self.img], ns=ns_srv, ttl=1 if ns_srv else None)
+        p, port = self.start_serve(server, [self.img], ns=ns_srv, ttl=1 if ns_srv else None,
+                                   cpus=cpus[0])
         cpu0 = cpu_s(p.pid)
         outs = []
         t0 = time.monotonic()
@@ -329,10 +358,11 @@ class Bench:
             if check:
                 o = os.path.join(self.tmp, "out%d.bin" % i)
                 cmd = self.get_cmd(server, port, ifa, "image.bin", ns, o)
-                g = subprocess.Popen(cmd, stderr=subprocess.PIPE)
+                g = subprocess.Popen(cmd, stderr=subprocess.PIPE, preexec_fn=pin_to(cpus[1]))
             else:
                 cmd = self.get_cmd(server, port, ifa, "image.bin", ns)
-                g = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                g = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     preexec_fn=pin_to(cpus[1]))
             self.procs.append(g)
             outs.append(g)
         ok = True
@@ -462,27 +492,69 @@ class Bench:
                      note="callgrind Ir of the server process, startup included")
 
     # -- server CPU behind a switch ---------------------------------------
-    def bench_switch(self):
-        n_max = 32
-        nodes = [("s", "10.78.0.1")] + [("r%d" % i, "10.78.0.%d" % (10 + i))
-                                        for i in range(1, n_max + 1)]
-        try:
-            ns = self.topology(nodes, "switch", switch_thread=True)
-        except (subprocess.CalledProcessError, FileNotFoundError, OSError) as e:
-            return self.note("switch", "no threaded NAPI switch: %s" % e)
+    SWITCH_NODES = [("s", "10.78.0.1")] + [("r%d" % i, "10.78.0.%d" % (10 + i))
+                                           for i in range(1, 33)]
+
+    def switch_cpu(self, ns, group, cpus=(None, None)):
         size = os.path.getsize(self.img)
-        for n in (1, n_max):
-            cpus, per_sent = [], []
+        nodes = self.SWITCH_NODES
+        for n in (1, len(nodes) - 1):
+            cpu, per_sent = [], []
             for _ in range(self.a.runs):
-                c = self.ours_once(n, "10.78.0.1", ns[:1 + n], [a for _, a in nodes[1:1 + n]])[1]
-                cpus.append(c)
+                c = self.ours_once(n, nodes[0][1], ns[:1 + n], [a for _, a in nodes[1:1 + n]],
+                                   cpus=cpus)[1]
+                cpu.append(c)
                 # The same CPU over what was sent, repairs included: the
                 # bridge thread drops when the server outruns it, and the
                 # repairs it causes are not a cost of the receiver count.
                 per_sent.append(c * size / self.last_sent if c and self.last_sent else None)
                 log("    %d receivers: server %s" % (n, self.last_stats))
-            self.put("switch_%d_cpu_per_gb" % n, cpus, "s/GB", best=min)
-            self.put("switch_%d_cpu_per_gb_sent" % n, per_sent, "s/GB", best=min)
+            self.put("%s_%d_cpu_per_gb" % (group, n), cpu, "s/GB", best=min)
+            self.put("%s_%d_cpu_per_gb_sent" % (group, n), per_sent, "s/GB", best=min)
+
+    def switch_topology(self):
+        return self.topology(self.SWITCH_NODES, "switch", switch_thread=True)
+
+    def bench_switch(self):
+        try:
+            ns = self.switch_topology()
+        except (subprocess.CalledProcessError, FileNotFoundError, OSError) as e:
+            return self.note("switch", "no threaded NAPI switch: %s" % e)
+        self.switch_cpu(ns, "switch")
+
+    def bench_link(self):
+        """The switch topology as two machines' worth of it: the server has
+        CPU 0 to itself and its link runs at 1 Gbit/s (tbf on its eth0,
+        with a NIC's queue behind it, so a full link holds the server back
+        through its send buffer as a NIC's would); the receivers and the
+        bridge thread share the other CPUs. On one shared machine the
+        receivers' kernel work lands on whatever runs beside it, the
+        server included; here it cannot."""
+        n_cpu = len(os.sched_getaffinity(0))
+        if n_cpu < 2:
+            return self.note("link", "needs 2 CPUs, have %d" % n_cpu)
+        try:
+            ns = self.switch_topology()
+            subprocess.run(["ip", "netns", "exec", ns[0], "tc", "qdisc", "replace", "dev", "eth0",
+                            "root", "tbf", "rate", LINK_RATE, "burst", "256k", "limit", "16m"],
+                           check=True)
+        except (subprocess.CalledProcessError, FileNotFoundError, OSError) as e:
+            return self.note("link", "no shaped switch: %s" % e)
+        everyone = os.sched_getaffinity(0)
+        server, rest = {min(everyone)}, everyone - {min(everyone)}
+        bridge = napi_threads("v-" + self.SWITCH_NODES[0][0])
+        try:
+            for pid in bridge:
+                os.sched_setaffinity(pid, rest)
+            self.switch_cpu(ns, "link", (server, rest))
+        finally:
+            for pid in bridge:
+                try:
+                    os.sched_setaffinity(pid, everyone)
+                except OSError:
+                    pass
+            subprocess.run(["ip", "netns", "exec", ns[0], "tc", "qdisc", "del", "dev", "eth0",
+                            "root"], stderr=subprocess.DEVNULL)
 
     # -- reading through the mount ---------------------------------------
     def mount(self, port, opts, contents):
@@ -748,6 +820,11 @@ class Bench:
             lower_better=True)
         row("same, per GB sent (repairs too)", self.v("switch_32_cpu_per_gb_sent"), "s/GB",
             "1 receiver, switch", self.v("switch_1_cpu_per_gb_sent"))
+        row("server CPU/GB, 32 rcv, 1 Gbit/s link", self.v("link_32_cpu_per_gb"), "s/GB",
+            "1 receiver, link", self.v("link_1_cpu_per_gb"), TARGETS["cpu_32_vs_1"],
+            lower_better=True)
+        row("same, per GB sent (repairs too)", self.v("link_32_cpu_per_gb_sent"), "s/GB",
+            "1 receiver, link", self.v("link_1_cpu_per_gb_sent"))
         row("raw sender CPU/GB, 32 receivers", self.v("raw_sender_32_cpu_per_gb"), "s/GB",
             "1 receiver", self.v("raw_sender_1_cpu_per_gb"))
         row("server CPU/GB, 32 receivers", self.v("ours_32_cpu_per_gb"), "s/GB",
@@ -842,6 +919,7 @@ def main():
                           ("ours", b.bench_ours), ("cpu", b.bench_cpu),
                           ("mount", b.bench_mount),
                           ("stream", b.bench_stream), ("switch", b.bench_switch),
+                          ("link", b.bench_link),
                           ("veth", b.bench_veth),
                           ("loss", b.bench_loss)):
             if b.want(group):
