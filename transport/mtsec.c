@@ -436,6 +436,42 @@ static int pub_from_blob(struct wdsmc_mtsec *k, const struct wdsmc_cryptoapi_rsa
     return 0;
 }
 
+/* Decision 52: nettle's CRT signing takes the private numbers on trust and
+ * reads out of bounds on some that do not belong together (an even or
+ * short prime, an exponent or coefficient past its prime: found by
+ * tests/fuzz/fuzz_keys.c). A server's key comes from a file, so check what
+ * signing relies on first: p and q odd, p * q = n, c * q = 1 (mod p) with
+ * c < p, a < p and b < q, and a * e = 1 (mod p - 1), b * e = 1
+ * (mod q - 1), so that every signature checks; d < n and matches a and b. */
+static bool priv_consistent(const struct wdsmc_mtsec *k)
+{
+    const struct rsa_private_key *s = &k->priv;
+    mpz_t t, m;
+    bool ok;
+
+    if (mpz_cmp_ui(s->p, 3) < 0 || mpz_cmp_ui(s->q, 3) < 0 || mpz_even_p(s->p) ||
+        mpz_even_p(s->q) || mpz_cmp(s->a, s->p) >= 0 || mpz_cmp(s->b, s->q) >= 0 ||
+        mpz_cmp(s->c, s->p) >= 0 || mpz_cmp(s->d, k->pub.n) >= 0)
+        return false;
+    mpz_inits(t, m, NULL);
+    mpz_mul(t, s->p, s->q);
+    ok = mpz_cmp(t, k->pub.n) == 0;
+    mpz_mul(t, s->c, s->q);
+    mpz_fdiv_r(t, t, s->p);
+    ok = ok && mpz_cmp_ui(t, 1) == 0;
+    for (int i = 0; i < 2 && ok; i++) {
+        mpz_srcptr prime = i ? s->q : s->p, exp = i ? s->b : s->a;
+        mpz_sub_ui(m, prime, 1);
+        mpz_fdiv_r(t, s->d, m);
+        ok = mpz_cmp(t, exp) == 0;
+        mpz_mul(t, exp, k->pub.e);
+        mpz_fdiv_r(t, t, m);
+        ok = ok && mpz_cmp_ui(t, 1) == 0;
+    }
+    mpz_clears(t, m, NULL);
+    return ok;
+}
+
 static int priv_from_blob(struct wdsmc_mtsec *k, const struct wdsmc_cryptoapi_rsa *b)
 {
     size_t n8 = b->bitlen / 8, n16 = b->bitlen / 16;
@@ -448,7 +484,7 @@ static int priv_from_blob(struct wdsmc_mtsec *k, const struct wdsmc_cryptoapi_rs
     mpz_from_le(k->priv.b, b->exponent2, n16);
     mpz_from_le(k->priv.c, b->coefficient, n16);
     mpz_from_le(k->priv.d, b->priv_exp, n8);
-    if (!rsa_private_key_prepare(&k->priv) || k->priv.size != n8)
+    if (!rsa_private_key_prepare(&k->priv) || k->priv.size != n8 || !priv_consistent(k))
         return -WDSMC_EKEYBLOB;
     return 0;
 }

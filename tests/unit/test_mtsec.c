@@ -242,6 +242,46 @@ static void test_mtsec_init_reports_missing_and_bad_keys(void **state)
     wdsmc_mtsec_fini(&k);
 }
 
+/* Decision 52: every number of a PRIVATEKEYBLOB is checked against the
+ * others before nettle signs with it (some wrong ones made nettle read out
+ * of bounds: tests/fuzz/corpus/keys/crash-78cc...). Each number, changed in
+ * its lowest bit, cleared, or set to all ones, is refused. */
+static void test_mtsec_init_refuses_private_numbers_that_disagree(void **state)
+{
+    struct wdsmc_mtsec k;
+    struct wdsmc_mt_keys bad = keys_sign;
+    uint8_t priv[sizeof(test_priv_blob)];
+    uint32_t bits = (uint32_t)test_priv_blob[12] | (uint32_t)test_priv_blob[13] << 8 |
+                    (uint32_t)test_priv_blob[14] << 16;
+    size_t n8 = bits / 8, n16 = bits / 16;
+    /* After the 20-byte headers and the modulus: p, q, a, b, c (n16 bytes
+     * each), then d (n8). */
+    size_t first = 20 + n8;
+
+    bad.sign_priv = priv;
+    for (int field = 0; field < 6; field++) {
+        size_t off = first + (size_t)field * n16, len = field == 5 ? n8 : n16;
+        for (int how = 0; how < 3; how++) {
+            memcpy(priv, test_priv_blob, sizeof(priv));
+            if (how == 0)
+                priv[off] ^= 1; /* little-endian: the lowest bit */
+            else
+                memset(priv + off, how == 1 ? 0x00 : 0xFF, len);
+            if (wdsmc_mtsec_init(&k, &bad, WDSMC_MTSEC_SIGN, 1) != -WDSMC_EKEYBLOB)
+                fail_msg("field %d, change %d: accepted", field, how);
+        }
+    }
+    /* p and q swapped (c is then no longer q^-1 mod p). */
+    memcpy(priv, test_priv_blob, sizeof(priv));
+    memcpy(priv + first, test_priv_blob + first + n16, n16);
+    memcpy(priv + first + n16, test_priv_blob + first, n16);
+    assert_rc(wdsmc_mtsec_init(&k, &bad, WDSMC_MTSEC_SIGN, 1), -WDSMC_EKEYBLOB);
+    /* The key itself still signs. */
+    bad.sign_priv = test_priv_blob;
+    assert_rc(wdsmc_mtsec_init(&k, &bad, WDSMC_MTSEC_SIGN, 1), 0);
+    wdsmc_mtsec_fini(&k);
+}
+
 /* ------------------------------------------------------------------------ */
 /* HASH                                                                      */
 /* ------------------------------------------------------------------------ */
@@ -520,6 +560,7 @@ int main(void)
             cmocka_unit_test(test_privatekeyblob_round_trips_to_its_public_blob),
             cmocka_unit_test(test_rsa_blobs_reject_every_malformation),
             cmocka_unit_test(test_mtsec_init_reports_missing_and_bad_keys),
+            cmocka_unit_test(test_mtsec_init_refuses_private_numbers_that_disagree),
             cmocka_unit_test(test_hash_golden_qcc_decodes_and_reencodes),
             cmocka_unit_test(test_hash_rejects_every_tampered_byte_and_truncation),
             cmocka_unit_test(test_hash_wrong_mode_or_length_is_esectype),
