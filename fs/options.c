@@ -358,9 +358,88 @@ static char *default_cache_dir(void)
     return NULL;
 }
 
+/* An -o group with each rpc_user= value's lone backslashes doubled, or
+ * NULL when there is nothing to change (or no memory). libfuse reads a
+ * backslash in -o as an escape, so "rpc_user=CORP\alice" would arrive as
+ * "CORPalice", and "CORP\123" as an octal character: a user name cannot
+ * hold a backslash other than the DOMAIN\USER one, so both spellings of it,
+ * one backslash or two (libfuse's own escape), mean the separator. */
+static char *keep_user_backslash(const char *group)
+{
+    static const char key[] = "rpc_user=";
+    size_t n = strlen(group);
+    char *out = malloc(2 * n + 1), *d = out;
+    bool changed = false, in_user = false, at_start = true;
+
+    if (!out)
+        return NULL;
+    for (const char *s = group; *s; s++) {
+        if (at_start)
+            in_user = strncmp(s, key, sizeof(key) - 1) == 0;
+        at_start = false;
+        if (*s == '\\' && in_user) {
+            *d++ = '\\';
+            *d++ = '\\';
+            if (s[1] == '\\')
+                s++;
+            else
+                changed = true;
+            continue;
+        }
+        if (*s == '\\' && s[1]) { /* another option's escape: leave it */
+            *d++ = *s++;
+        } else if (*s == ',') {
+            at_start = true;
+        }
+        *d++ = *s;
+    }
+    *d = '\0';
+    if (!changed) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Run keep_user_backslash() over every -o group of args. */
+static int escape_user_options(struct fuse_args *args)
+{
+    struct fuse_args copy = FUSE_ARGS_INIT(0, NULL);
+    bool changed = false;
+
+    for (int i = 0; i < args->argc; i++) {
+        const char *a = args->argv[i];
+        char *fixed = NULL;
+        if (i > 0 && strcmp(args->argv[i - 1], "-o") == 0)
+            fixed = keep_user_backslash(a);
+        else if (strncmp(a, "-o", 2) == 0 && a[2]) {
+            char *g = keep_user_backslash(a + 2);
+            if (g && asprintf(&fixed, "-o%s", g) < 0)
+                fixed = NULL;
+            free(g);
+        }
+        int r = fuse_opt_add_arg(&copy, fixed ? fixed : a);
+        changed |= fixed != NULL;
+        free(fixed);
+        if (r < 0) {
+            fuse_opt_free_args(&copy);
+            return -ENOMEM;
+        }
+    }
+    if (!changed) {
+        fuse_opt_free_args(&copy);
+        return 0;
+    }
+    fuse_opt_free_args(args);
+    *args = copy;
+    return 0;
+}
+
 int wdsfs_options_parse(struct fuse_args *args, struct wdsfs_options *o)
 {
     o->window = (uint64_t)32 << 20;
+    if (escape_user_options(args) < 0)
+        return -ENOMEM;
     if (fuse_opt_parse(args, o, opt_spec, opt_proc) < 0)
         return -EINVAL;
     if (o->error)
@@ -441,7 +520,8 @@ int wdsfs_options_parse(struct fuse_args *args, struct wdsfs_options *o)
     }
     if (o->user_arg) {
         if (wdsmc_credentials_parse_user(&o->cred, o->user_arg) < 0) {
-            fprintf(stderr, "wdsfs: bad user '%s' (expected [DOMAIN\\]USER)\n", o->user_arg);
+            fprintf(stderr, "wdsfs: bad user '%s' (expected [DOMAIN\\]USER or USER@DOMAIN)\n",
+                    o->user_arg);
             return -EINVAL;
         }
         if (!o->password_file) {
@@ -517,7 +597,8 @@ void wdsfs_usage(const char *prog)
            "  prefetch             join every session at mount, not at first open\n"
            "  interface=ADDR       local address to receive multicast on\n"
            "  timeout=SECONDS      inactivity timeout of a session\n"
-           "  rpc_user=[DOM\\]USER  (--user) authenticate over MS-WDSC RPC; without\n"
+           "  rpc_user=[DOM\\]USER  (--user) authenticate over MS-WDSC RPC (or USER@DOM;\n"
+           "                       one backslash is enough in -o); without\n"
            "                       images given, mount every multicast image of the server\n"
            "  password_file=FILE   (--password-file) the password, first line of FILE\n"
            "  anonymous            (--anonymous) anonymous logon instead of a user\n"

@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -168,6 +170,52 @@ static void test_status_form(void **state)
     fuse_opt_free_args(&args);
 }
 
+/* libfuse reads a backslash in -o as an escape; the one of DOMAIN\USER in
+ * rpc_user= survives, written once or twice, and other options keep
+ * libfuse's escapes. */
+static void test_rpc_user_keeps_its_backslash(void **state)
+{
+    char pw[] = "/tmp/wdsfs-test-pw.XXXXXX";
+    int fd = mkstemp(pw);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "secret\n", 7), 7);
+    close(fd);
+    /* Each group is [0], the password file, [1]; the user is [3] of [2]. */
+    static const char *groups[][4] = {
+            {"rpc_user=CORP\\alice,password_file=", "", "CORP", "alice"},
+            {"rpc_user=CORP\\\\alice,password_file=", "", "CORP", "alice"},
+            {"stream,rpc_user=DOM\\123,password_file=", "", "DOM", "123"},
+            {"password_file=", ",rpc_user=alice@corp.example", "corp.example", "alice"},
+    };
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        for (int attached = 0; attached < 2; attached++) {
+            char group[256], arg[260];
+            snprintf(group, sizeof(group), "%s%s%s", groups[i][0], pw, groups[i][1]);
+            snprintf(arg, sizeof(arg), "-o%s", group);
+            char *argv[] = {
+                    "wdsfs", "10.0.0.5", "/tmp", attached ? arg : "-o", attached ? NULL : group,
+                    NULL};
+            struct wdsfs_options o;
+            struct fuse_args args;
+            assert_int_equal(parse(attached ? 4 : 5, argv, &o, &args), 0);
+            assert_string_equal(o.cred.domain, groups[i][2]);
+            assert_string_equal(o.cred.user, groups[i][3]);
+            wdsfs_options_free(&o);
+            fuse_opt_free_args(&args);
+        }
+    }
+    /* Another option's escape is libfuse's: "\," is a comma in the value. */
+    char *argv[] = {"wdsfs", "10.0.0.5", "/tmp", "-o", "cache=/tmp/a\\,b,stream", NULL};
+    struct wdsfs_options o;
+    struct fuse_args args;
+    assert_int_equal(parse(5, argv, &o, &args), 0);
+    assert_string_equal(o.cache_dir, "/tmp/a,b");
+    assert_true(o.stream);
+    wdsfs_options_free(&o);
+    fuse_opt_free_args(&args);
+    unlink(pw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +228,7 @@ int main(void)
             cmocka_unit_test(test_command_line_form),
             cmocka_unit_test(test_bad_server_rejected),
             cmocka_unit_test(test_status_form),
+            cmocka_unit_test(test_rpc_user_keeps_its_backslash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
