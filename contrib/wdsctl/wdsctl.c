@@ -765,37 +765,75 @@ static bool read_line(FILE *f, char *buf, size_t cap)
     return true;
 }
 
+/* The terminal's settings while a password prompt has echo off: put back
+ * on every way out (fail(), a signal), or the shell is left blind. */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_quiet;
+
+static void tty_restore(void)
+{
+    if (tty_quiet) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved); /* async-signal-safe */
+        tty_quiet = 0;
+    }
+}
+
+static void on_prompt_signal(int sig)
+{
+    if (tty_quiet) {
+        tty_restore();
+        (void)!write(STDERR_FILENO, "\n", 1);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 /* The password: from the terminal without echo, asked twice, when standard
  * input is one; else the first line of standard input. Never from argv,
  * where every user of the machine could read it. */
 static void read_password(const char *name, char *buf, size_t cap)
 {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
     if (!isatty(STDIN_FILENO)) {
         if (!read_line(stdin, buf, cap))
             fail("no password on standard input");
         return;
     }
-    struct termios old, quiet;
-    if (tcgetattr(STDIN_FILENO, &old) < 0)
+    if (tcgetattr(STDIN_FILENO, &tty_saved) < 0)
         fail("cannot read the terminal's settings: %s", strerror(errno));
-    quiet = old;
+    struct termios quiet = tty_saved;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
-    char again[512];
+    atexit(tty_restore);
+    struct sigaction sa = {.sa_handler = on_prompt_signal};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+    /* The retype may be as long as the password. */
+    char *again = malloc(cap);
+    if (!again)
+        fail("out of memory");
     bool ok = true;
     for (int i = 0; i < 2 && ok; i++) {
         fprintf(stderr, i ? "Retype the password: " : "Password for %s: ", name);
         fflush(stderr);
+        tty_quiet = 1;
         if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
             fail("cannot turn off echo: %s", strerror(errno));
-        ok = read_line(stdin, i ? again : buf, i ? sizeof(again) : cap);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        ok = read_line(stdin, i ? again : buf, cap);
+        tty_restore();
         fputc('\n', stderr);
     }
-    if (!ok)
+    sa.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+    if (!ok) {
+        free(again);
         fail("no password given");
+    }
     bool same = !strcmp(buf, again);
-    explicit_bzero(again, sizeof(again));
+    explicit_bzero(again, cap);
+    free(again);
     if (!same) {
         explicit_bzero(buf, cap);
         fail("the passwords differ; nothing changed");
