@@ -111,10 +111,6 @@ struct wdsmc_mt_server {
     uint64_t rng;
     uint32_t next_client_id;
     uint64_t next_poll_seq;
-    /* Decision 64: the BackOff of the last POLL, and whether any POLLACK
-     * answered it. */
-    uint32_t poll_wait;
-    bool poll_answered;
 
     /* 3.1.1.2 the four client lists, told apart by mt_client.state */
     struct mt_client *clients;
@@ -182,11 +178,6 @@ struct wdsmc_mt_server {
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-    return a > b ? a : b;
 }
 
 static uint16_t clamp16(uint64_t v)
@@ -1154,7 +1145,6 @@ static int mt_on_pollack(struct wdsmc_mt_server *s, const struct wdsmc_mt_pkt *p
         return -ENOENT;
     if (s->next_poll_seq == 1 || pa->poll_seq != s->next_poll_seq - 1)
         return -ESTALE;
-    s->poll_answered = true;
     if (s->cb.pollack)
         s->cb.pollack(s->cb.ctx, pa->client_id, pa->app, pa->app_len, now);
     return 0;
@@ -1601,63 +1591,32 @@ uint64_t wdsmc_mt_server_deadline(const struct wdsmc_mt_server *s)
 /* Higher-layer triggers                                                     */
 /* ------------------------------------------------------------------------ */
 
-/*
- * Decision 64: the POLL's BackOff is 1 ms per active client, as QCRBackOff
- * is (decision 44), not PollBackOff: a client waits a random time up to
- * BackOff before its POLLACK (3.2.5.6), and every query round -- the first
- * one too, before any data -- waited for it, 100 ms on average with one
- * client. After a POLL that no POLLACK answered, BackOff doubles up to
- * PollBackOff (never below 1 ms per client), as decision 46 does for the
- * QCC; with no active client it is PollBackOff, so an empty session polls
- * no faster than before.
- */
-static uint32_t mt_poll_backoff(const struct wdsmc_mt_server *s)
-{
-    uint64_t active = 0, wait;
-
-    for (uint32_t i = 0; i < s->nclients; i++)
-        if (s->clients[i].state == WDSMC_MT_SC_ACTIVE)
-            active++;
-    wait = active;
-    if (!active)
-        wait = s->p.poll_backoff;
-    else if (s->next_poll_seq > 1 && !s->poll_answered)
-        wait = max_u64(active, min_u64(2 * (uint64_t)s->poll_wait, s->p.poll_backoff));
-    if (wait < 1)
-        wait = 1;
-    return wait > UINT16_MAX ? UINT16_MAX : (uint32_t)wait; /* it travels as BackOff */
-}
-
 int wdsmc_mt_server_poll(struct wdsmc_mt_server *s, const uint8_t *app, size_t len, uint64_t now)
 {
     struct wdsmc_mt_pkt pkt;
     uint64_t timer;
-    uint32_t wait;
     ssize_t n;
 
     if (s->state == WDSMC_MT_SERVER_DONE)
         return -ESHUTDOWN;
     if (len > UINT16_MAX)
         return -EMSGSIZE;
-    /* Decision 44: the clients wait up to BackOff, then their POLLACKs need
-     * a round trip. */
-    wait = mt_poll_backoff(s);
-    timer = wait + mt_rtt_allowance(s);
+    /* Decision 44: the clients wait up to PollBackOff, then their POLLACKs
+     * need a round trip. */
+    timer = s->p.poll_backoff + mt_rtt_allowance(s);
     if (timer > INT_MAX)
         timer = INT_MAX;
     if (s->state == WDSMC_MT_SERVER_PRESTART || s->state == WDSMC_MT_SERVER_CLOSING)
         return (int)timer;
     mt_pkt_init(s, &pkt, WDSMC_MT_POLL, now);
     pkt.u.poll.poll_seq = s->next_poll_seq;
-    pkt.u.poll.backoff = (uint16_t)wait;
+    pkt.u.poll.backoff = s->p.poll_backoff;
     pkt.u.poll.app = app;
     pkt.u.poll.app_len = (uint16_t)len;
     n = mt_send_mcast(s, &pkt);
     if (n < 0)
         return n == -ENOBUFS ? -EMSGSIZE : (int)n;
     s->next_poll_seq++;
-    s->poll_wait = wait;
-    s->poll_answered = false;
     s->st.poll_packets++;
     return (int)timer;
 }
