@@ -815,11 +815,13 @@ static void read_password(const char *name, char *buf, size_t cap)
         fail("out of memory");
     bool ok = true;
     for (int i = 0; i < 2 && ok; i++) {
-        fprintf(stderr, i ? "Retype the password: " : "Password for %s: ", name);
-        fflush(stderr);
+        /* Echo off before the prompt shows: what is typed after it is
+         * never echoed (and what was typed before it is flushed). */
         tty_quiet = 1;
         if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
             fail("cannot turn off echo: %s", strerror(errno));
+        fprintf(stderr, i ? "Retype the password: " : "Password for %s: ", name);
+        fflush(stderr);
         ok = read_line(stdin, i ? again : buf, cap);
         tty_restore();
         fputc('\n', stderr);
