@@ -139,6 +139,7 @@ struct wdsmc_mt_server {
     bool source_dry;       /* the last pull_data() returned false */
     bool sent_since_empty; /* ODATA went out since the last Data Empty */
     bool in_flush;
+    bool tx_paused; /* decision 65: the socket is full */
 
     /* 3.1.1.5 QCC State Configuration. wait_time is the clients' reply
      * window (QCRBackOff) without the RTT allowance (decision 44). */
@@ -769,7 +770,7 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
 {
     bool blocked = false;
 
-    if (s->in_flush || s->state != WDSMC_MT_SERVER_DATA)
+    if (s->in_flush || s->state != WDSMC_MT_SERVER_DATA || s->tx_paused)
         return;
     s->in_flush = true;
     s->rate_at = UINT64_MAX;
@@ -793,10 +794,14 @@ static void mt_flush(struct wdsmc_mt_server *s, uint64_t now)
         s->repairs_pending--;
         if (mt_send_data(s, seq, WDSMC_MT_RDATA, now) < 0)
             goto out;
+        if (s->tx_paused) {
+            s->repair_lo = seq + 1;
+            goto out;
+        }
     }
 
-    while (!blocked && s->repairs_pending == 0 && s->state == WDSMC_MT_SERVER_DATA &&
-           mt_window_open(s)) {
+    while (!blocked && !s->tx_paused && s->repairs_pending == 0 &&
+           s->state == WDSMC_MT_SERVER_DATA && mt_window_open(s)) {
         uint64_t token, seq;
         struct dp_entry *e;
 
@@ -1619,6 +1624,19 @@ int wdsmc_mt_server_poll(struct wdsmc_mt_server *s, const uint8_t *app, size_t l
     s->next_poll_seq++;
     s->st.poll_packets++;
     return (int)timer;
+}
+
+void wdsmc_mt_server_tx_pause(struct wdsmc_mt_server *s)
+{
+    s->tx_paused = true;
+}
+
+void wdsmc_mt_server_tx_resume(struct wdsmc_mt_server *s, uint64_t now)
+{
+    if (!s->tx_paused)
+        return;
+    s->tx_paused = false;
+    mt_flush(s, now);
 }
 
 void wdsmc_mt_server_data_ready(struct wdsmc_mt_server *s, uint64_t now)

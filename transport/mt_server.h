@@ -303,6 +303,20 @@ int wdsmc_mt_server_poll(struct wdsmc_mt_server *s, const uint8_t *app, size_t l
 void wdsmc_mt_server_data_ready(struct wdsmc_mt_server *s, uint64_t now);
 
 /*
+ * The socket is full (decision 65): no ODATA or RDATA goes out from now on,
+ * not even the rest of a flush under way, until wdsmc_mt_server_tx_resume().
+ * For the send callbacks to call when the kernel refuses a datagram they
+ * then keep (they queue it), so that a link slower than the server holds the
+ * server back as the window and the rate do, instead of turning the excess
+ * into losses that NACKs and repairs must make good. Control packets (SPM,
+ * NCF, QCC, POLL, KICK...) are still sent.
+ */
+void wdsmc_mt_server_tx_pause(struct wdsmc_mt_server *s);
+
+/* The socket has room again: send what may be sent now. */
+void wdsmc_mt_server_tx_resume(struct wdsmc_mt_server *s, uint64_t now);
+
+/*
  * MS-WDSMT 3.1.5.6 KICK Trigger: move an active (or pending) client to the
  * Kick Client List with `reason` (enum wdsmc_kick_reason); send a KICK now
  * unless the Kick Timer runs. Returns 0, -ENOENT, -ESHUTDOWN.

@@ -46,6 +46,9 @@ struct wdsmc_server_config {
     bool msi_disabled;            /* do not listen for MS-WDSMSI over UDP at all */
     bool gso_disabled;            /* one send per datagram, never UDP GSO (which is
                                      used where the kernel and the path allow it) */
+    unsigned send_buffer;         /* bytes of kernel send buffer per session socket;
+                                     0: 8 MiB. A full one holds the session back
+                                     (doc/decisions.md 65) */
     const char *group_first;      /* first multicast group of the pool; NULL: 239.192.48.1 */
     unsigned group_count;         /* groups in the pool; 0: 256 */
     uint16_t port_first;          /* first UDP port of the pool; 0: 64000 */

@@ -11,7 +11,8 @@
  * SERVE_MAX_RATE (bytes/s cap per session), SERVE_TTL (multicast TTL,
  * default 0: this host only), SERVE_DEBUG (log every level), SERVE_NO_GSO
  * (one send per datagram, never UDP GSO), SERVE_BLOCK_SIZE (bytes per
- * block), SERVE_DEAD_TIMEOUT_MS (the ClientDeadTimeout).
+ * block), SERVE_DEAD_TIMEOUT_MS (the ClientDeadTimeout), SERVE_SNDBUF (bytes
+ * of send buffer per session socket).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
             .log = log_cb,
     };
     cfg.gso_disabled = getenv("SERVE_NO_GSO") != NULL;
+    if (getenv("SERVE_SNDBUF"))
+        cfg.send_buffer = (unsigned)strtoul(getenv("SERVE_SNDBUF"), NULL, 10);
     if (getenv("SERVE_DEAD_TIMEOUT_MS"))
         cfg.client_dead_timeout = (unsigned)strtoul(getenv("SERVE_DEAD_TIMEOUT_MS"), NULL, 10);
     int err = wdsmc_server_new(loop, &cfg, &srv);

@@ -40,6 +40,9 @@ struct h {
     size_t nout, capout;
     size_t batches, batched; /* send_mcast_batch calls, datagrams in them */
     size_t max_batch;        /* the most datagrams in one call */
+    /* > 0: the data datagram that brings it to 0 finds the socket full and
+     * pauses the server, as server.c does (decision 65) */
+    int pause_after;
     /* fake application: tokens next_token .. token_limit - 1 */
     uint64_t next_token, token_limit;
     int fill_err;
@@ -77,6 +80,11 @@ static void record(struct h *h, bool mcast, const struct wdsmc_endpoint *to, con
     assert_non_null(o->buf);
     memcpy(o->buf, buf, len);
     o->len = len;
+
+    struct wdsmc_mt_pkt p;
+    if (mcast && h->pause_after > 0 && wdsmc_mt_decode(buf, len, &p) > 0 &&
+        (p.opcode == WDSMC_MT_ODATA || p.opcode == WDSMC_MT_RDATA) && --h->pause_after == 0)
+        wdsmc_mt_server_tx_pause(h->s);
 }
 
 static void cb_mcast(void *ctx, const uint8_t *buf, size_t len)
@@ -1039,6 +1047,48 @@ static void test_mt_server_ack_grows_window_exponentially_then_linearly(void **s
     assert_int_equal(stats(&h).window, 12);
     assert_int_equal(stats(&h).mc_lead_seq, 28);
     assert_int_equal(stats(&h).mc_trail_seq, 16);
+    h_fini(&h);
+}
+
+/* Decision 65: while the socket is full no ODATA or RDATA goes out, not even
+ * the rest of the flush that filled it; control packets (NCF) still do.
+ * Resuming sends what is owed: new data up to the window, repairs. */
+static void test_mt_server_full_socket_pauses_data(void **state)
+{
+    struct h h;
+    uint64_t now = 1010;
+    uint32_t id = to_data_small_window(&h);
+
+    (void)state;
+    assert_int_equal(ack(&h, id, 1, 1001, now), 0);
+    assert_int_equal(stats(&h).mc_lead_seq, 4);
+
+    /* The window opens to 7; the socket fills at the 2nd datagram of the
+     * batch. The batch was built already (its rest is queued by the caller),
+     * but nothing after it. */
+    h.pause_after = 2;
+    assert_int_equal(ack(&h, id, 3, 1001, now), 0);
+    assert_int_equal(stats(&h).window, 7);
+    uint64_t lead = stats(&h).mc_lead_seq;
+    assert_true(lead > 4 && lead <= 10);
+    /* Paused: an ACK that opens the window sends nothing; room again, the
+     * window's worth goes out. */
+    assert_int_equal(ack(&h, id, 4, 1001, now), 0);
+    assert_int_equal(stats(&h).mc_lead_seq, lead);
+    wdsmc_mt_server_timeout(h.s, now + 1);
+    assert_int_equal(stats(&h).mc_lead_seq, lead);
+    wdsmc_mt_server_tx_resume(h.s, now + 1);
+    assert_true(stats(&h).mc_lead_seq > lead);
+
+    /* Paused again: a NACK gets its NCF, its repair waits for room. */
+    wdsmc_mt_server_tx_pause(h.s);
+    struct wdsmc_range r = {5, 5};
+    assert_int_equal(nack(&h, id, 0, &r, 1, now + 100), 0);
+    assert_int_equal(count_op(&h, WDSMC_MT_NCF), 1);
+    wdsmc_mt_server_timeout(h.s, now + 101);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 0);
+    wdsmc_mt_server_tx_resume(h.s, now + 101);
+    assert_int_equal(count_op(&h, WDSMC_MT_RDATA), 1);
     h_fini(&h);
 }
 
@@ -2458,6 +2508,7 @@ int main(void)
             cmocka_unit_test(test_mt_server_ack_of_spm_resets_spm_count),
             cmocka_unit_test(test_mt_server_first_odata_goes_out_without_ack),
             cmocka_unit_test(test_mt_server_ack_grows_window_exponentially_then_linearly),
+            cmocka_unit_test(test_mt_server_full_socket_pauses_data),
             cmocka_unit_test(test_mt_server_window_counts_from_masters_highest_packet),
             cmocka_unit_test(test_mt_server_repairs_held_by_the_rate_go_out_later),
             cmocka_unit_test(test_mt_server_ack_outside_trail_lead_or_from_non_master_is_ignored),
