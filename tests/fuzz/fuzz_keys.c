@@ -23,6 +23,7 @@
 #include <nettle/hmac.h>
 
 #include "fuzz.h"
+#include "mt_lists.h"
 #include "mtsec.h"
 #include "mtsec_vectors.h"
 #include "wdsmc/codec.h"
@@ -155,34 +156,6 @@ static void sign_packet(const uint8_t *d, size_t n)
     assert(r < 0 || (size_t)r == n);
 }
 
-/* Decoded lists borrow the wire bytes; the encoder wants arrays. */
-static struct wdsmc_range ranges[WDSMC_MAX_DATAGRAM / 16];
-static struct wdsmc_mt_kick_entry kicks[WDSMC_MT_MAX_KICK_CLIENTS];
-static uint32_t ids[WDSMC_MT_MAX_DEMOTE_CLIENTS];
-
-static void lists_to_arrays(struct wdsmc_mt_pkt *p)
-{
-    struct wdsmc_mt_ranges *r = NULL;
-
-    if (p->opcode == WDSMC_MT_NACK)
-        r = &p->u.nack.list;
-    else if (p->opcode == WDSMC_MT_NCF)
-        r = &p->u.ncf;
-    if (r) {
-        for (size_t i = 0; i < r->count; i++)
-            ranges[i] = wdsmc_mt_range_get(r, i);
-        r->ranges = ranges;
-    } else if (p->opcode == WDSMC_MT_KICK) {
-        for (size_t i = 0; i < p->u.kick.count; i++)
-            kicks[i] = wdsmc_mt_kick_get(&p->u.kick, i);
-        p->u.kick.entries = kicks;
-    } else if (p->opcode == WDSMC_MT_DEMOTE) {
-        for (size_t i = 0; i < p->u.demote.count; i++)
-            ids[i] = wdsmc_mt_demote_get(&p->u.demote, i);
-        p->u.demote.client_ids = ids;
-    }
-}
-
 /* Protect a decodable packet with `sec`, decode it back, then change one
  * byte (chosen by `pick`) after the security header: refused. */
 static void protect_one(const struct wdsmc_mt_pkt *p, const struct wdsmc_mt_security *sec,
@@ -216,7 +189,7 @@ static void protect(const uint8_t *d, size_t n)
     size_t pick = (size_t)d[0] << 8 | d[1];
     if (wdsmc_mt_decode(d + 2, n - 2, &p) != (ssize_t)(n - 2))
         return;
-    lists_to_arrays(&p);
+    fuzz_mt_lists_to_arrays(&p);
     protect_one(&p, &hash_sec, -WDSMC_EHMAC, pick);
     protect_one(&p, &sign_sec, -WDSMC_ESIG, pick);
 }

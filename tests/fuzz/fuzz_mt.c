@@ -14,36 +14,9 @@
 
 #include "wdsmc/codec.h"
 #include "fuzz.h"
+#include "mt_lists.h"
 
 static uint8_t out[WDSMC_MAX_DATAGRAM];
-static struct wdsmc_range ranges[WDSMC_MAX_DATAGRAM / 16];
-static struct wdsmc_mt_kick_entry kicks[WDSMC_MT_MAX_KICK_CLIENTS];
-static uint32_t ids[WDSMC_MT_MAX_DEMOTE_CLIENTS];
-
-/* Decoded lists borrow the wire bytes; the encoder wants arrays. */
-static void lists_to_arrays(struct wdsmc_mt_pkt *p)
-{
-    struct wdsmc_mt_ranges *r = NULL;
-
-    if (p->opcode == WDSMC_MT_NACK)
-        r = &p->u.nack.list;
-    else if (p->opcode == WDSMC_MT_NCF)
-        r = &p->u.ncf;
-    if (r) {
-        for (size_t i = 0; i < r->count; i++)
-            ranges[i] = wdsmc_mt_range_get(r, i);
-        r->ranges = ranges;
-    } else if (p->opcode == WDSMC_MT_KICK) {
-        for (size_t i = 0; i < p->u.kick.count; i++)
-            kicks[i] = wdsmc_mt_kick_get(&p->u.kick, i);
-        p->u.kick.entries = kicks;
-    } else if (p->opcode == WDSMC_MT_DEMOTE) {
-        for (size_t i = 0; i < p->u.demote.count; i++)
-            ids[i] = wdsmc_mt_demote_get(&p->u.demote, i);
-        p->u.demote.client_ids = ids;
-    }
-}
-
 static void check_one(const uint8_t *data, size_t size);
 
 static uint8_t fixed[WDSMC_MAX_DATAGRAM + 1];
@@ -74,7 +47,7 @@ static void check_one(const uint8_t *data, size_t size)
         return;
     assert((size_t)n == size);
 
-    lists_to_arrays(&p);
+    fuzz_mt_lists_to_arrays(&p);
     p.sec_type = WDSMC_SEC_CHECKSUM;
     ssize_t m = wdsmc_mt_encode(&p, out, sizeof(out));
     /* A decoded packet may not re-encode only when it grows past the
