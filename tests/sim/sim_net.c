@@ -77,6 +77,11 @@ struct ev {
 struct sim {
     const struct sim_config *cfg;
     struct sim_result *res;
+    /* MS-WDSMT datagrams sent, and those whose SecurityHeaderType was not
+     * the one the session's mode asks for (--security): a run in HASH or
+     * SIGN must carry HASH or SIGN, not fall back to CHECKSUM unseen. */
+    uint64_t sec_checked, sec_wrong;
+    uint8_t sec_wrong_type;
     struct sim_rng rng;
     uint64_t now;
     uint64_t instant_events;
@@ -253,12 +258,30 @@ static void trace(struct sim *sim, uint32_t c, const char *what, bool up, const 
 }
 
 /* Queue the deliveries of one datagram over client `c`'s link. */
+/* The SecurityHeaderType a datagram of this run must carry: the server's
+ * mode downstream, HASH upstream in a secured run (sim_server.c,
+ * sim_client.c), CHECKSUM otherwise. */
+static void check_security(struct sim *sim, bool up, const struct pbuf *p)
+{
+    uint8_t want =
+            sim->cfg->security ? (up ? WDSMC_SEC_HASH : sim->cfg->security) : WDSMC_SEC_CHECKSUM;
+
+    if (p->len < 3 || p->data[0] != 'W' || p->data[1] != 'D')
+        return;
+    sim->sec_checked++;
+    if (p->data[2] != want) {
+        sim->sec_wrong++;
+        sim->sec_wrong_type = p->data[2];
+    }
+}
+
 static void link_send(struct sim *sim, uint32_t c, bool up, struct pbuf *p)
 {
     const struct sim_link *l = &sim->cfg->clients[c].link;
     double loss = up ? l->loss_up : l->loss_down;
     int copies = 1;
 
+    check_security(sim, up, p);
     sim->res->datagrams_sent++;
     if (link_down(sim, c, up)) {
         sim->res->datagrams_lost++;
@@ -526,6 +549,11 @@ static void check_results(struct sim *sim)
     struct sim_result *res = sim->res;
     struct sim_server_info si;
 
+    if (sim->sec_wrong)
+        fail(sim, "%" PRIu64 " of %" PRIu64 " datagrams had SecurityHeaderType %u, not the run's",
+             sim->sec_wrong, sim->sec_checked, sim->sec_wrong_type);
+    if (!sim->sec_checked)
+        fail(sim, "no MS-WDSMT datagram was sent");
     sim_server_info(sim->srv, &si);
     res->odata = si.odata;
     res->rdata = si.rdata;
