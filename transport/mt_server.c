@@ -1629,6 +1629,9 @@ int wdsmc_mt_server_poll(struct wdsmc_mt_server *s, const uint8_t *app, size_t l
 void wdsmc_mt_server_tx_pause(struct wdsmc_mt_server *s)
 {
     s->tx_paused = true;
+    /* No flush runs while paused, so a rate timer would stay in the past
+     * and fire on every turn of the loop; resuming sets it again. */
+    s->rate_at = UINT64_MAX;
 }
 
 void wdsmc_mt_server_tx_resume(struct wdsmc_mt_server *s, uint64_t now)

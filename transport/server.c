@@ -740,7 +740,9 @@ static void srv_tx_done(uv_udp_send_t *req, int status)
     if (ss->tx_queued == 0 && !ss->closing && ss->mt) {
         uint64_t now = srv_now();
         wdsmc_mt_server_tx_resume(ss->mt, now);
-        srv_session_arm(ss, now);
+        /* The flush may have ended the session (a block it could not
+         * read): pump, which closes it, rather than only re-arm. */
+        srv_session_pump(ss, now);
     }
 }
 
@@ -1456,7 +1458,10 @@ static int srv_session_bind(struct wdsmc_server *s, struct srv_session *ss)
             return fd;
         if (s->send_buffer) {
             int size = s->send_buffer > INT_MAX / 2 ? INT_MAX / 2 : (int)s->send_buffer;
-            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+            /* FORCE passes wmem_max with CAP_NET_ADMIN; without it, what
+             * the limit allows. */
+            if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+                (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
         }
         bool inited;
         err = srv_udp_open(s->loop, &ss->sock, fd, true, &inited);

@@ -806,9 +806,13 @@ static void read_password(const char *name, char *buf, size_t cap)
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
     atexit(tty_restore);
-    struct sigaction sa = {.sa_handler = on_prompt_signal};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaction(sigs[i], &sa, NULL);
+    /* A signal that was ignored (nohup, a background job) stays ignored. */
+    struct sigaction sa = {.sa_handler = on_prompt_signal}, old_sa[sizeof(sigs) / sizeof(sigs[0])];
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        sigaction(sigs[i], NULL, &old_sa[i]);
+        if (old_sa[i].sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
     /* The retype may be as long as the password. */
     char *again = malloc(cap);
     if (!again)
@@ -826,10 +830,10 @@ static void read_password(const char *name, char *buf, size_t cap)
         tty_restore();
         fputc('\n', stderr);
     }
-    sa.sa_handler = SIG_DFL;
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaction(sigs[i], &sa, NULL);
+        sigaction(sigs[i], &old_sa[i], NULL);
     if (!ok) {
+        explicit_bzero(again, cap);
         free(again);
         fail("no password given");
     }

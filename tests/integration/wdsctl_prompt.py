@@ -3,7 +3,7 @@
 """wdsctl useradd's password prompt on a terminal (a pseudo-terminal here):
 echo is off while the password is typed and back on afterwards, whichever
 way the prompt ends: a good password, two that differ, Ctrl-C (SIGINT) or
-SIGTERM at either prompt. A password as long as NTLM allows (256
+SIGTERM at either prompt; a SIGINT its starter ignored stays ignored. A password as long as NTLM allows (256
 characters, 768 bytes of UTF-8) can be retyped. Nothing is written unless
 the passwords match.
 
@@ -42,7 +42,7 @@ def read_until(fd, want, timeout=10):
     return got
 
 
-def session(users, typed, signal_at=None):
+def session(users, typed, signal_at=None, ignore_int=False):
     """Run wdsctl useradd on a new pty: answer the prompts with `typed`
     (one entry per prompt) or, at prompt number `signal_at`, send a signal
     instead. Returns (exit status, what the terminal showed, whether ECHO
@@ -51,9 +51,14 @@ def session(users, typed, signal_at=None):
     attrs = termios.tcgetattr(slave)
     attrs[3] |= termios.ECHO
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    def child_setup():
+        __import__("fcntl").ioctl(0, termios.TIOCSCTTY, 0)
+        if ignore_int:  # as under nohup or in a background job
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     p = subprocess.Popen([WDSCTL, "useradd", "alice", "--users", users], stdin=slave,
                          stdout=slave, stderr=slave, start_new_session=True,
-                         preexec_fn=lambda: __import__("fcntl").ioctl(0, termios.TIOCSCTTY, 0))
+                         preexec_fn=child_setup)
     shown = b""
     prompts = [b"Password for alice: ", b"Retype the password: "]
     for i, answer in enumerate(typed + [None]):
@@ -69,6 +74,8 @@ def session(users, typed, signal_at=None):
         if answer is None:
             break
         shown += read_until(master, prompts[i])
+        if ignore_int:
+            os.write(master, b"\x03")  # ignored: the prompt goes on
         os.write(master, answer + b"\n")
     st = p.wait(timeout=10)
     # Drain what is left, then look at the terminal's settings.
@@ -105,6 +112,13 @@ def main():
             if os.path.exists(users):
                 fail("an interrupted useradd wrote the users file")
 
+    # SIGINT ignored by whoever started it: ^C at the prompt changes nothing.
+    st, shown, echo = session(users, [b"first pass", b"first pass"], ignore_int=True)
+    if st != 0 or not echo:
+        fail("with SIGINT ignored, ^C at the prompt: exit %s, echo %s, terminal %r"
+             % (st, echo, shown))
+    os.unlink(users)
+
     st, shown, echo = session(users, [b"one", b"two"])
     if st != 1 or b"the passwords differ" not in shown or not echo:
         fail("passwords that differ: exit %s, echo %s, terminal %r" % (st, echo, shown))
@@ -122,7 +136,7 @@ def main():
         if not any(line.startswith("alice:") for line in f):
             fail("users file has no alice")
     print("ok: echo restored after SIGINT/SIGTERM at both prompts and after a mismatch; "
-          "768-byte password retyped")
+          "an ignored SIGINT stays ignored; 768-byte password retyped")
 
 
 if __name__ == "__main__":

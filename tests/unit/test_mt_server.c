@@ -1173,6 +1173,37 @@ static void test_mt_server_span_is_held_to_max_span_bytes(void **state)
     }
 }
 
+/* Decision 65 with a rate cap: while paused no flush runs, so the rate
+ * timer must not stay behind in the past, or the loop spins on it; resuming
+ * sets it again. */
+static void test_mt_server_pause_clears_the_rate_timer(void **state)
+{
+    struct h h;
+    struct wdsmc_mt_server_config cfg;
+    uint32_t id;
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    wdsmc_mt_server_config_default(&cfg, SID, 42);
+    cfg.max_rate = 1000000; /* 60000-byte payloads: about one per 60 ms */
+    cfg.params.spm_interval = 10000;
+    h_start(&h, &cfg, 1000);
+    h.token_limit = 1000;
+    h.fill_len = 60000;
+    id = to_data(&h);
+    assert_int_equal(ack(&h, id, 1, 1001, 1001), 0); /* 2 sent, then the rate holds */
+    uint64_t due = wdsmc_mt_server_deadline(h.s);
+    assert_true(due > 1001 && due < 1200); /* the rate timer */
+    wdsmc_mt_server_tx_pause(h.s);
+    wdsmc_mt_server_timeout(h.s, due + 1);
+    assert_true(wdsmc_mt_server_deadline(h.s) > due + 1);
+    uint64_t lead = stats(&h).mc_lead_seq;
+    wdsmc_mt_server_tx_resume(h.s, due + 1);
+    assert_true(stats(&h).mc_lead_seq > lead);
+    assert_true(wdsmc_mt_server_deadline(h.s) < UINT64_MAX);
+    h_fini(&h);
+}
+
 /* Repairs owed while the rate limit holds them go out in order later, and
  * a repair owed below the others is found (the scan starts at the lowest). */
 static void test_mt_server_repairs_held_by_the_rate_go_out_later(void **state)
@@ -2509,6 +2540,7 @@ int main(void)
             cmocka_unit_test(test_mt_server_first_odata_goes_out_without_ack),
             cmocka_unit_test(test_mt_server_ack_grows_window_exponentially_then_linearly),
             cmocka_unit_test(test_mt_server_full_socket_pauses_data),
+            cmocka_unit_test(test_mt_server_pause_clears_the_rate_timer),
             cmocka_unit_test(test_mt_server_window_counts_from_masters_highest_packet),
             cmocka_unit_test(test_mt_server_repairs_held_by_the_rate_go_out_later),
             cmocka_unit_test(test_mt_server_ack_outside_trail_lead_or_from_non_master_is_ignored),
