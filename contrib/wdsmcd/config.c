@@ -476,6 +476,7 @@ enum server_key {
     SK_ALLOW_ANONYMOUS,
     SK_MSI_UDP,
     SK_UDP_GSO,
+    SK_SEND_BUFFER,
     SK_COUNT,
 };
 
@@ -495,6 +496,7 @@ static const char *const server_keys[SK_COUNT] = {
         [SK_ALLOW_ANONYMOUS] = "allow_anonymous",
         [SK_MSI_UDP] = "msi_udp",
         [SK_UDP_GSO] = "udp_gso",
+        [SK_SEND_BUFFER] = "send_buffer",
 };
 
 enum ns_key {
@@ -577,6 +579,16 @@ static void server_value(struct loader *L, int k, const char *v)
             return;
         }
         c->max_clients = (unsigned)n;
+        break;
+    case SK_SEND_BUFFER:
+        /* Decision 65: a full one holds the session back. Below 64 KiB a
+         * session waits on nearly every batch; 1 GiB is the kernel's own
+         * ceiling for SO_SNDBUF (it doubles the value). */
+        if (wdsmcd_parse_size(v, 1u << 30, &n) < 0 || n < (64u << 10)) {
+            fail(L, -EINVAL, "send_buffer '%s': expected 64K-1G bytes", v);
+            return;
+        }
+        c->send_buffer = (uint32_t)n;
         break;
     case SK_CONTROL_SOCKET:
         if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {

@@ -57,6 +57,7 @@ struct wdsmcd_config {
     bool allow_anonymous; /* unauthenticated and anonymous callers may initiate */
     bool msi_udp;         /* answer MS-WDSMSI over UDP (true) */
     bool udp_gso;         /* send data in UDP GSO batches where possible (true) */
+    uint32_t send_buffer; /* bytes of send buffer per session socket; 0: 8 MiB */
     struct wdsmcd_namespace *ns;
     size_t n_ns;
 };

@@ -204,6 +204,8 @@ static void print_check(const struct daemon *d)
         printf("MS-WDSMSI over UDP off\n");
     if (!c->udp_gso)
         printf("UDP GSO off: one send per datagram\n");
+    if (c->send_buffer)
+        printf("send buffer %u bytes per session\n", (unsigned)c->send_buffer);
     for (size_t i = 0; i < c->n_ns; i++) {
         const struct wdsmcd_namespace *ns = &c->ns[i];
         const struct wdsmc_namespace_config *nc = &ns->nc;
@@ -231,6 +233,7 @@ static int setup_engine(struct daemon *d)
             .msi_port = c->msi_port,
             .msi_disabled = !c->msi_udp,
             .gso_disabled = !c->udp_gso,
+            .send_buffer = c->send_buffer,
             .group_first = c->group_first,
             .group_count = c->group_count,
             .port_first = c->port_first,

@@ -45,11 +45,13 @@ expect_fail 2 "^wdsmcd: --namespace: namespace 'I': path '/nonexistent': No such
 
 # --check: valid configuration, listed, exit 0.
 write_config "$T/good.conf" <<CONF
+send_buffer = 1M
 [namespace:Images]
 path = $T/images
 CONF
 "$WDSMCD" --check -c "$T/good.conf" >"$T/check.log" 2>&1 || fail "--check: $(cat "$T/check.log")"
-grep -q "namespace 'Images'" "$T/check.log" && grep -q "a.img" "$T/check.log" ||
+grep -q "namespace 'Images'" "$T/check.log" && grep -q "a.img" "$T/check.log" &&
+    grep -q "send buffer 1048576 bytes per session" "$T/check.log" ||
     fail "--check output: $(cat "$T/check.log")"
 [ ! -e "$CTL" ] || fail "--check created the control socket"
 

@@ -92,6 +92,7 @@ static void test_config_full_file_sets_every_field(void **state)
                              "control_mode = 0660\n"
                              "log_level = debug\n"
                              "udp_gso = no\n"
+                             "send_buffer = 2M\n"
                              "\n"
                              "[namespace:Images]\n"
                              "path = /srv/images\n"
@@ -120,6 +121,7 @@ static void test_config_full_file_sets_every_field(void **state)
     assert_int_equal(c->control_mode, 0660);
     assert_int_equal(c->log_level, WDSMC_LOG_DEBUG);
     assert_false(c->udp_gso);
+    assert_int_equal(c->send_buffer, 2u << 20);
     assert_int_equal(c->n_ns, 2);
     const struct wdsmcd_namespace *ns = &c->ns[0];
     assert_string_equal(ns->name, "Images");
@@ -135,7 +137,7 @@ static void test_config_full_file_sets_every_field(void **state)
     assert_int_equal(ns->nc.min_rate, 1u << 20);
     assert_int_equal(ns->nc.demote_rate, 2u << 20);
     char origin[200];
-    snprintf(origin, sizeof(origin), "%s:14", f->conf);
+    snprintf(origin, sizeof(origin), "%s:15", f->conf);
     assert_string_equal(ns->origin, origin);
     assert_string_equal(c->ns[1].name, "WDS:Default/install.wim/1");
     assert_string_equal(c->ns[1].path, "/srv/wim");
@@ -192,6 +194,8 @@ static void test_config_bad_values_name_line_and_problem(void **state)
             {"[server]\ncontrol_mode = 999\n", 2, "control_mode"},
             {"[server]\nlog_level = loud\n", 2, "log_level 'loud'"},
             {"[server]\nudp_gso = maybe\n", 2, "udp_gso 'maybe': expected yes or no"},
+            {"[server]\nsend_buffer = 4K\n", 2, "send_buffer '4K': expected 64K-1G bytes"},
+            {"[server]\nsend_buffer = 2G\n", 2, "send_buffer '2G'"},
             {"[namespace:a]\npath=/x\nblock_size = 100\n", 3,
              "block_size '100': expected 512-65448"},
             {"[namespace:a]\npath=/x\nblock_size = 65449\n", 3, "block_size"},
