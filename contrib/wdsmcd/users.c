@@ -390,7 +390,7 @@ bool wdsmcd_users_changed(const char *path, const struct wdsmcd_users_id *id)
            st.st_ctim.tv_nsec != id->ctime.tv_nsec;
 }
 
-int wdsmcd_users_lookup(const struct wdsmcd_users *u, const char *user, const char *domain,
+static int lookup_exact(const struct wdsmcd_users *u, const char *user, const char *domain,
                         uint8_t ret_nt_hash[16])
 {
     const struct wdsmcd_user *any = NULL;
@@ -415,24 +415,50 @@ int wdsmcd_users_lookup(const struct wdsmcd_users *u, const char *user, const ch
     return 0;
 }
 
+int wdsmcd_users_lookup(const struct wdsmcd_users *u, const char *user, const char *domain,
+                        uint8_t ret_nt_hash[16])
+{
+    int r = lookup_exact(u, user, domain, ret_nt_hash);
+    const char *at = strrchr(user, '@');
+
+    /* A client may send a user principal name (USER@DOMAIN) with no
+     * domain, as wdsfs and wdsget accept it; such an account is stored as
+     * DOMAIN\USER (wdsmcd_users_split_name). An exact entry comes first. */
+    if (r != -ENOENT || (domain && *domain) || !at || at == user || !at[1] ||
+        (size_t)(at - user) > WDSMCD_USER_MAX)
+        return r;
+    char name[WDSMCD_USER_MAX + 1];
+    memcpy(name, user, (size_t)(at - user));
+    name[at - user] = '\0';
+    return lookup_exact(u, name, at + 1, ret_nt_hash);
+}
+
 int wdsmcd_users_split_name(const char *name, char **ret_user, char **ret_domain, char *err,
                             size_t errcap)
 {
     const char *bs = strchr(name, '\\');
     const char *why;
-    const char *user = bs ? bs + 1 : name;
+    const char *user = bs ? bs + 1 : name, *dom = bs ? name : NULL;
+    size_t ulen = strlen(user), dlen = bs ? (size_t)(bs - name) : 0;
 
-    if (bs && (why = check_part(name, (size_t)(bs - name), "domain"))) {
+    /* USER@DOMAIN, as wdsfs and wdsget take it, is DOMAIN\USER. */
+    const char *at = bs ? NULL : strrchr(name, '@');
+    if (at) {
+        ulen = (size_t)(at - name);
+        dom = at + 1;
+        dlen = strlen(dom);
+    }
+    if (dom && (why = check_part(dom, dlen, "domain"))) {
         ERRF("'%s': %s", name, why);
         return -EINVAL;
     }
-    if ((why = check_part(user, strlen(user), "user"))) {
+    if ((why = check_part(user, ulen, "user"))) {
         ERRF("'%s': %s", name, why);
         return -EINVAL;
     }
-    char *u = strdup(user);
-    char *d = bs ? dup_n(name, (size_t)(bs - name)) : NULL;
-    if (!u || (bs && !d)) {
+    char *u = dup_n(user, ulen);
+    char *d = dom ? dup_n(dom, dlen) : NULL;
+    if (!u || (dom && !d)) {
         free(u);
         free(d);
         ERRF("out of memory");

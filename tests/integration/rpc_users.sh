@@ -65,6 +65,13 @@ call alice 'second pass' || fail "alice's new password: $(cat "$T/call.out")"
 st=0; call bob 'bob pass' || st=$?; [ "$st" = 3 ] || fail "bob after userdel: $st"
 st=0; "$WDSCTL" userdel bob --users "$U" >"$T/o" 2>&1 || st=$?
 [ "$st" = 1 ] || fail "userdel of a missing user: exit $st"
+# USER@DOMAIN is stored as DOMAIN\USER, and a logon with a user principal
+# name and no domain finds it, as does one with the domain apart.
+add_user carol@lab 'carol pass'
+grep -q '^lab\\carol:' "$U" || fail "carol@lab stored as: $(grep carol "$U")"
+call carol 'carol pass' lab || fail "LAB\\carol: $(cat "$T/call.out")"
+call carol@lab 'carol pass' || fail "carol@lab, no domain: $(cat "$T/call.out")"
+st=0; call carol@other 'carol pass' || st=$?; [ "$st" = 3 ] || fail "carol@other: $st"
 # A users file made unsafe while running authenticates nobody.
 chmod 640 "$U"
 st=0; call alice 'second pass' || st=$?; [ "$st" = 3 ] || fail "alice with a mode 0640 file: $st"

@@ -120,6 +120,13 @@ static void test_users_lookup_prefers_exact_domain_and_ignores_case(void **state
     assert_int_equal(wdsmcd_users_lookup(&u, "bob", "EVIL", h), -ENOENT);
     assert_int_equal(wdsmcd_users_lookup(&u, "mallory", "", h), -ENOENT);
     assert_int_equal(wdsmcd_users_lookup(&u, "alic", "", h), -ENOENT);
+    /* A user principal name with no domain: bob@corp is CORP\bob. */
+    assert_int_equal(wdsmcd_users_lookup(&u, "bob@corp", "", h), 0);
+    assert_int_equal(h[0], 0x33);
+    assert_int_equal(wdsmcd_users_lookup(&u, "bob@corp", NULL, h), 0);
+    assert_int_equal(wdsmcd_users_lookup(&u, "bob@evil", "", h), -ENOENT);
+    assert_int_equal(wdsmcd_users_lookup(&u, "bob@corp", "OTHER", h), -ENOENT);
+    assert_int_equal(wdsmcd_users_lookup(&u, "@corp", "", h), -ENOENT);
     wdsmcd_users_fini(&u);
     assert_int_equal(wdsmcd_users_lookup(&u, "alice", "", h), -ENOENT);
 }
@@ -244,6 +251,24 @@ static void test_users_split_name(void **state)
     assert_int_equal(wdsmcd_users_split_name("\\b", &u, &d, err, sizeof(err)), -EINVAL);
     assert_int_equal(wdsmcd_users_split_name("a\\", &u, &d, err, sizeof(err)), -EINVAL);
     assert_int_equal(wdsmcd_users_split_name("", &u, &d, err, sizeof(err)), -EINVAL);
+    /* USER@DOMAIN is DOMAIN\USER (the last '@'); a backslash form keeps its '@'. */
+    assert_int_equal(wdsmcd_users_split_name("alice@corp.example", &u, &d, err, sizeof(err)), 0);
+    assert_string_equal(u, "alice");
+    assert_string_equal(d, "corp.example");
+    free(u);
+    free(d);
+    assert_int_equal(wdsmcd_users_split_name("a@b@corp", &u, &d, err, sizeof(err)), 0);
+    assert_string_equal(u, "a@b");
+    assert_string_equal(d, "corp");
+    free(u);
+    free(d);
+    assert_int_equal(wdsmcd_users_split_name("CORP\\a@b", &u, &d, err, sizeof(err)), 0);
+    assert_string_equal(u, "a@b");
+    assert_string_equal(d, "CORP");
+    free(u);
+    free(d);
+    assert_int_equal(wdsmcd_users_split_name("@corp", &u, &d, err, sizeof(err)), -EINVAL);
+    assert_int_equal(wdsmcd_users_split_name("alice@", &u, &d, err, sizeof(err)), -EINVAL);
 }
 
 int main(void)
