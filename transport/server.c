@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,7 +151,7 @@ struct srv_session {
     /* bytes/s over the last housekeeping interval */
     uint64_t rate_t, rate_bytes;
     double rate;
-    uint64_t tx_errors; /* sends refused by the socket (counted as loss) */
+    uint64_t tx_errors; /* datagrams the socket did not take (lost; repaired) */
     /* Decision 65: datagrams the socket refused, queued in libuv until it
      * has room; the MT server sends no data meanwhile. */
     unsigned tx_queued;
@@ -725,8 +724,6 @@ struct srv_tx {
     uint8_t data[];
 };
 
-static void srv_session_arm(struct srv_session *ss, uint64_t now);
-
 static void srv_tx_done(uv_udp_send_t *req, int status)
 {
     struct srv_tx *t = req->data;
@@ -1090,7 +1087,7 @@ static void srv_session_close(struct srv_session *ss)
                 "session %08" PRIx32 ": sent %" PRIu64 " ODATA, %" PRIu64 " RDATA, %" PRIu64
                 " NCF, %" PRIu64 " SPM; received %" PRIu64 " (%" PRIu64 " dropped); %" PRIu64
                 " master switches; %" PRIu64 " waits for a full socket, %" PRIu64
-                " datagrams lost to it",
+                " datagrams lost at the socket",
                 ss->id, st.odata_packets, st.rdata_packets, st.ncf_packets, st.spm_packets,
                 st.rx_packets, st.rx_dropped, st.master_switches, ss->tx_pauses, ss->tx_errors);
     }
@@ -1456,13 +1453,8 @@ static int srv_session_bind(struct wdsmc_server *s, struct srv_session *ss)
         }
         if (fd < 0)
             return fd;
-        if (s->send_buffer) {
-            int size = s->send_buffer > INT_MAX / 2 ? INT_MAX / 2 : (int)s->send_buffer;
-            /* FORCE passes wmem_max with CAP_NET_ADMIN; without it, what
-             * the limit allows. */
-            if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-                (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-        }
+        if (s->send_buffer)
+            wdsmc_uvnet_send_buffer(fd, s->send_buffer);
         bool inited;
         err = srv_udp_open(s->loop, &ss->sock, fd, true, &inited);
         if (inited) {

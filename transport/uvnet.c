@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -77,16 +78,25 @@ bool wdsmc_uvnet_same(const struct sockaddr *a, const struct sockaddr *b)
     return pa == pb && ia.len == ib.len && memcmp(ia.bytes, ib.bytes, ia.len) == 0;
 }
 
+/* The FORCE variants pass rmem_max/wmem_max with CAP_NET_ADMIN; otherwise
+ * fall back to whatever the unprivileged limit allows. */
+static void set_buffer(int fd, int force_opt, int opt, size_t bytes)
+{
+    int size = bytes > INT_MAX / 2 ? INT_MAX / 2 : (int)bytes; /* the kernel doubles it */
+
+    if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
+}
+
 void wdsmc_uvnet_grow_buffers(int fd)
 {
-    int size = WDSMC_UVNET_SOCKBUF;
+    set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, WDSMC_UVNET_SOCKBUF);
+    set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, WDSMC_UVNET_SOCKBUF);
+}
 
-    /* The FORCE variants pass rmem_max/wmem_max when we are root; otherwise
-     * fall back to whatever the unprivileged limit allows. */
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+void wdsmc_uvnet_send_buffer(int fd, size_t bytes)
+{
+    set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, bytes);
 }
 
 int wdsmc_uvnet_udp_init(uv_loop_t *loop, uv_udp_t *h, int family)

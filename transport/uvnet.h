@@ -30,6 +30,9 @@
 /* Ask for WDSMC_UVNET_SOCKBUF of receive and send buffer on fd. */
 void wdsmc_uvnet_grow_buffers(int fd);
 
+/* Ask for `bytes` of send buffer on fd (at most INT_MAX / 2). */
+void wdsmc_uvnet_send_buffer(int fd, size_t bytes);
+
 /* Receive buffer for recvmmsg: libuv splits it in 64 KiB slots. */
 #define WDSMC_UVNET_RECVBUF (32 * 65536)
 
@@ -81,8 +84,9 @@ bool wdsmc_uvnet_gso_supported(uv_udp_t *h);
  * Only after wdsmc_uvnet_gso_supported said yes. Returns 0 or a negative
  * errno: -EINVAL, -EMSGSIZE, -EIO, -EOPNOTSUPP or -ENOPROTOOPT mean this path
  * cannot segment (a datagram larger than its MTU, no checksum offload): send
- * the datagrams one by one; others (-EAGAIN, -ENOBUFS: a full buffer) lose
- * the batch, which the protocols repair.
+ * the datagrams one by one; -EAGAIN means the send buffer is full and
+ * nothing was sent (the server then queues, decision 65); any other error
+ * loses the batch, which the protocols repair.
  */
 int wdsmc_uvnet_send_gso(uv_udp_t *h, const struct sockaddr *to, const uint8_t *buf, size_t len,
                          size_t seg);

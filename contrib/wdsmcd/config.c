@@ -581,9 +581,9 @@ static void server_value(struct loader *L, int k, const char *v)
         c->max_clients = (unsigned)n;
         break;
     case SK_SEND_BUFFER:
-        /* Decision 65: a full one holds the session back. Below 64 KiB a
-         * session waits on nearly every batch; 1 GiB is the kernel's own
-         * ceiling for SO_SNDBUF (it doubles the value). */
+        /* Decision 65: a full one holds the session back. At least one
+         * UDP GSO batch (up to 64 KiB); at most about what the kernel
+         * takes (INT_MAX / 2, which it doubles). */
         if (wdsmcd_parse_size(v, 1u << 30, &n) < 0 || n < (64u << 10)) {
             fail(L, -EINVAL, "send_buffer '%s': expected 64K-1G bytes", v);
             return;

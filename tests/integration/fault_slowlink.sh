@@ -26,7 +26,7 @@ stop_server
 line=$(grep -o 'sent [0-9]* ODATA, [0-9]* RDATA.*' "$T/serve.err" | tail -1)
 [ -n "$line" ] || fail "no session summary in the server's log: $(tail -5 "$T/serve.err")"
 waits=$(sed -n 's/.*; \([0-9]*\) waits for a full socket.*/\1/p' <<< "$line")
-lost=$(sed -n 's/.*, \([0-9]*\) datagrams lost to it.*/\1/p' <<< "$line")
+lost=$(sed -n 's/.*, \([0-9]*\) datagrams lost at the socket.*/\1/p' <<< "$line")
 rdata=$(sed -n 's/.* ODATA, \([0-9]*\) RDATA.*/\1/p' <<< "$line")
 [ "${waits:-0}" -gt 0 ] || fail "the socket never filled, nothing tested: $line"
 [ "$lost" = 0 ] || fail "$lost datagrams lost to the full socket: $line"
