@@ -227,25 +227,14 @@ static void test_mtsec_init_reports_missing_and_bad_keys(void **state)
     bad = keys_verify;
     bad.sign_key = blob;
     assert_rc(wdsmc_mtsec_init(&k, &bad, WDSMC_MTSEC_VERIFY, 1), -WDSMC_EKEYBLOB);
-    /* A private key whose parts do not belong together: nettle takes its
-     * sizes, but it would sign nothing. Exponent1 (d mod p-1), after the
-     * 20-byte headers, the modulus and both primes, is off by one. */
-    uint8_t priv[sizeof(test_priv_blob)];
-    memcpy(priv, test_priv_blob, sizeof(priv));
-    uint32_t bits = (uint32_t)priv[12] | (uint32_t)priv[13] << 8 | (uint32_t)priv[14] << 16;
-    priv[20 + bits / 8 + 2 * (bits / 16)] ^= 1;
-    bad = keys_sign;
-    bad.sign_priv = priv;
-    assert_rc(wdsmc_mtsec_init(&k, &bad, WDSMC_MTSEC_SIGN, 1), -WDSMC_EKEYBLOB);
-    bad.sign_priv = test_priv_blob;
-    assert_rc(wdsmc_mtsec_init(&k, &bad, WDSMC_MTSEC_SIGN, 1), 0);
-    wdsmc_mtsec_fini(&k);
+    /* Private keys whose numbers disagree: the next test. */
 }
 
 /* Decision 52: every number of a PRIVATEKEYBLOB is checked against the
- * others before nettle signs with it (some wrong ones made nettle read out
- * of bounds: tests/fuzz/corpus/keys/crash-78cc...). Each number, changed in
- * its lowest bit, cleared, or set to all ones, is refused. */
+ * others before nettle signs with it (nettle takes only their sizes, and
+ * some wrong ones made it read out of bounds:
+ * tests/fuzz/corpus/keys/crash-78cc...). Each number, changed in its lowest
+ * bit, cleared, or set to all ones, is refused. */
 static void test_mtsec_init_refuses_private_numbers_that_disagree(void **state)
 {
     struct wdsmc_mtsec k;
