@@ -12,9 +12,10 @@
  * the kernel as many datagrams as one UDP GSO send carries (at most 64 and
  * 65507 bytes), as the wdsmc server does; receivers get the same datagrams.
  * A receiver with `gro` turns UDP_GRO on, as wdsget does, and takes up to
- * 64 KiB of them per message (counted as the datagrams they are). The receiver, started
- * first, counts the bytes it receives (not those sent) from the first datagram to the end mark (or
- * IDLE_MS without one) and prints one line:
+ * 64 KiB of them per message (counted as the datagrams they are). The
+ * receiver, started first, counts the bytes it receives (not those sent)
+ * from the first datagram to the end mark (or IDLE_MS without one) and
+ * prints one line:
  *
  *   bytes=N seconds=S rate=B/s datagrams=D
  *
