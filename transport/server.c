@@ -712,7 +712,8 @@ static void srv_ma_progress(void *ctx, uint32_t client_id, uint8_t progress,
  * the socket has room, and the MT server sends no more data until the last
  * such request is done. Counting the refusal as loss, as before, made the
  * excess into repairs: behind a 1 Gbit/s link with 32 receivers one run had
- * 22,468 datagrams refused and sent 1.7 times the content. What is queued
+ * 22,468 datagrams refused and sent 36,802 repairs; at 300 Mbit/s with a
+ * 64 KiB buffer, 80,061 repairs for 24,457 ODATA (fault_slowlink). What is queued
  * is bounded: the rest of one batch, and control packets.
  */
 #define SRV_TX_QUEUE_MAX (4u << 20) /* bytes; past it a refusal is loss */
